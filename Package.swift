@@ -1,0 +1,40 @@
+// swift-tools-version:5.9
+// rstrain: distributed data-parallel trainer for land-cover deep learning.
+// One module per role: C shims (CMPI, COpenBLAS, CGDAL, CHDF5), Engine (tensors, ops, losses,
+// optimizers), Data (GDAL / HDF5 I/O), Distributed (MPI), CLI (the `rstrain` executable).
+import PackageDescription
+
+let package = Package(
+    name: "rstrain",
+    products: [
+        .executable(name: "rstrain", targets: ["rstrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Thin C shims: each wraps macros Swift cannot import as static inline functions.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CGDAL", path: "Sources/CGDAL", pkgConfig: "gdal",
+                       providers: [.apt(["libgdal-dev", "gdal-bin"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+
+        .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine",
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Data", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/Data"),
+        .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
+        .executableTarget(name: "rstrain",
+                          dependencies: ["Engine", "Data", "Distributed",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/CLI"),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+        .testTarget(name: "DataTests", dependencies: ["Data"], path: "Tests/DataTests"),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed"], path: "Tests/DistributedTests"),
+        .testTarget(name: "CLITests", dependencies: ["Engine"], path: "Tests/CLITests"),
+    ]
+)

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the engine: sgemm, conv kernels (GFLOP/s).",
+        discussion: "Benchmarks, not tests: run them side by side with the peer on the same machine."
+    )
+
+    @Argument(help: "What to measure: sgemm or conv.")
+    var kernel: String
+
+    @Option(help: "BLAS threads (default: every core, or 1 per rank when ranks share a host).")
+    var threads: Int?
+
+    @Option(help: "Minimum seconds of measurement per case.")
+    var seconds: Double = 2
+
+    @Flag(help: "One JSON object per line.")
+    var json = false
+
+    func validate() throws {
+        guard ["sgemm", "conv"].contains(kernel) else {
+            throw ValidationError("unknown benchmark '\(kernel)': expected sgemm or conv")
+        }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        BLAS.threads = BLASCore.defaultThreads(requested: threads)
+        let report = BenchReport(json: json)
+        if !json { print("BLAS core: \(BLASCore.summary)") }
+        switch kernel {
+        case "sgemm": SgemmBench.run(seconds: seconds, report: report)
+        default: try ConvBench.run(seconds: seconds, report: report)
+        }
+    }
+}
+
+/// Prints results as a table row or as one JSON object per line.
+struct BenchReport {
+    let json: Bool
+
+    func emit(_ fields: [(String, Any)]) {
+        if json {
+            let body = fields.map { k, v -> String in
+                switch v {
+                case let s as String: return "\"\(k)\": \"\(s)\""
+                case let d as Double: return "\"\(k)\": \(String(format: "%.3f", d))"
+                default: return "\"\(k)\": \(v)"
+                }
+            }.joined(separator: ", ")
+            print("{\(body)}")
+        } else {
+            print(fields.map { k, v in
+                if let d = v as? Double { return "\(k)=\(String(format: "%.2f", d))" }
+                return "\(k)=\(v)"
+            }.joined(separator: "  "))
+        }
+        fflush(stdout)
+    }
+}
+
+/// Repeats `body` until at least `seconds` have passed (after one warm-up call); returns
+/// seconds per call.
+func timePerCall(seconds: Double, _ body: () -> Void) -> Double {
+    body()
+    var calls = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var elapsed = 0.0
+    repeat {
+        body()
+        calls += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    } while elapsed < seconds
+    return elapsed / Double(calls)
+}

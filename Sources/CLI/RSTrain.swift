@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct RSTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rstrain",
+        abstract: "Distributed data-parallel training for land-cover deep learning on satellite imagery.",
+        subcommands: [BenchCommand.self]
+    )
+}

@@ -1,0 +1,122 @@
+/// A planned graph: every activation, activation gradient, saved tensor and the shared
+/// workspace are laid out once in four arenas, and each layer's `LayerContext` is fixed.
+/// A training step is then: fill inputs, `forward`, a loss writes the output gradients,
+/// `backward` (parameter gradients accumulate in `parameters.grads`), an optimizer step.
+///
+/// Memory plan (floats, each region 16-float aligned):
+///   activations  one region per value (graph inputs included), kept for backward
+///   gradients    one region per value that needs a gradient
+///   saved        one region per layer (indices, batch statistics, masks)
+///   workspace    one region, the largest any single layer needs (im2col columns)
+public final class Executor {
+    public let graph: Graph
+    public let parameters: ParameterStore
+    public let outputs: [Value]
+    private var contexts: [LayerContext] = []
+    private let activations: FloatBuffer
+    private let gradients: FloatBuffer
+    private let savedArena: FloatBuffer
+    private let workspace: FloatBuffer
+    private var valueOffset: [Int]
+    private var gradOffset: [Int?]
+    /// Gradient regions the executor zeroes before backward (all but the outputs').
+    private var zeroOnBackward: [Tensor] = []
+
+    public struct MemoryPlan: CustomStringConvertible {
+        public let activationFloats, gradientFloats, savedFloats, workspaceFloats, parameterFloats, stateFloats: Int
+        public var totalBytes: Int { 4 * (activationFloats + gradientFloats + savedFloats + workspaceFloats + 2 * parameterFloats + stateFloats) }
+        public var description: String {
+            func mb(_ f: Int) -> String { String(Double(f) * 4 / 1_048_576).prefix(7) + " MB" }
+            return "activations \(mb(activationFloats)), gradients \(mb(gradientFloats)), saved \(mb(savedFloats)), workspace \(mb(workspaceFloats)), parameters \(mb(parameterFloats)) (+ gradients), state \(mb(stateFloats))"
+        }
+    }
+    public let memory: MemoryPlan
+
+    init(graph: Graph, outputs: [Value], inputGradients: Bool) throws {
+        self.graph = graph
+        self.outputs = outputs
+        @inline(__always) func align(_ n: Int) -> Int { (n + 15) & ~15 }
+        let shapes = graph.shapes
+        let inputIDs = Set(graph.inputValues.map(\.value.id))
+
+        // Parameters and state, named "<layer>.<suffix>", in graph order.
+        var params: [(name: String, spec: TensorSpec)] = []
+        var states: [(name: String, spec: TensorSpec)] = []
+        for n in graph.nodes {
+            let ins = n.inputs.map { shapes[$0.id] }
+            params += n.layer.parameters(ins).map { ("\(n.name).\($0.suffix)", $0) }
+            states += n.layer.state(ins).map { ("\(n.name).\($0.suffix)", $0) }
+        }
+        parameters = try ParameterStore(parameters: params, state: states)
+
+        // Activations and gradients.
+        valueOffset = []
+        gradOffset = []
+        var a = 0, g = 0
+        for (id, s) in shapes.enumerated() {
+            valueOffset.append(a); a += align(s.count)
+            if !inputIDs.contains(id) || inputGradients { gradOffset.append(g); g += align(s.count) } else { gradOffset.append(nil) }
+        }
+        var savedOffsets: [Int] = []
+        var sv = 0, ws = 0
+        for n in graph.nodes {
+            let ins = n.inputs.map { shapes[$0.id] }
+            savedOffsets.append(sv)
+            sv += align(n.layer.savedCount(ins, output: shapes[n.output.id]))
+            ws = max(ws, n.layer.workspaceCount(ins, output: shapes[n.output.id]))
+        }
+        activations = FloatBuffer(count: a)
+        gradients = FloatBuffer(count: g)
+        savedArena = FloatBuffer(count: sv)
+        workspace = FloatBuffer(count: ws)
+        memory = MemoryPlan(activationFloats: a, gradientFloats: g, savedFloats: sv, workspaceFloats: ws,
+                            parameterFloats: parameters.count, stateFloats: parameters.state.count)
+
+        // Fixed contexts.
+        for (k, n) in graph.nodes.enumerated() {
+            let ins = n.inputs.map { Tensor(shapes[$0.id], activations.base + valueOffset[$0.id]) }
+            let dIns: [Tensor?] = n.inputs.map { v in gradOffset[v.id].map { Tensor(shapes[v.id], gradients.base + $0) } }
+            let ps = n.layer.parameters(n.inputs.map { shapes[$0.id] }).map { parameters.value("\(n.name).\($0.suffix)")! }
+            let gs = n.layer.parameters(n.inputs.map { shapes[$0.id] }).map { parameters.grad("\(n.name).\($0.suffix)")! }
+            let st = n.layer.state(n.inputs.map { shapes[$0.id] }).map { parameters.stateTensor("\(n.name).\($0.suffix)")! }
+            let out = Tensor(shapes[n.output.id], activations.base + valueOffset[n.output.id])
+            let dOut = Tensor(shapes[n.output.id], gradients.base + gradOffset[n.output.id]!)
+            contexts.append(LayerContext(name: n.name, inputs: ins, output: out, dInputs: dIns, dOutput: dOut,
+                                         params: ps, grads: gs, state: st,
+                                         saved: savedArena.base + savedOffsets[k], workspace: workspace.base))
+        }
+        let outIDs = Set(outputs.map(\.id))
+        for (id, off) in gradOffset.enumerated() where !outIDs.contains(id) {
+            if let off { zeroOnBackward.append(Tensor(shapes[id], gradients.base + off)) }
+        }
+    }
+
+    /// The buffer of a value (write graph inputs here; read outputs after `forward`).
+    public func value(_ v: Value) -> Tensor { Tensor(graph.shapes[v.id], activations.base + valueOffset[v.id]) }
+
+    /// The gradient buffer of a value (set outputs' gradients here before `backward`), or nil
+    /// for a graph input planned without input gradients.
+    public func gradient(_ v: Value) -> Tensor? { gradOffset[v.id].map { Tensor(graph.shapes[v.id], gradients.base + $0) } }
+
+    public func forward(mode: Mode) {
+        for (k, n) in graph.nodes.enumerated() {
+            n.layer.forward(contexts[k], mode: Self.layerMode(mode, k))
+        }
+    }
+
+    /// Backpropagates from the outputs' gradients; parameter gradients are ADDED to
+    /// `parameters.grads` (call `parameters.zeroGrads()` between optimizer steps).
+    public func backward(mode: Mode) {
+        for t in zeroOnBackward { t.zero() }
+        for k in graph.nodes.indices.reversed() {
+            graph.nodes[k].layer.backward(contexts[k], mode: Self.layerMode(mode, k))
+        }
+    }
+
+    /// Each layer gets its own random stream from the pass's seed.
+    @inline(__always)
+    static func layerMode(_ m: Mode, _ k: Int) -> Mode {
+        if case .training(let seed) = m { return .training(seed: CounterRandom.key(seed, UInt64(k))) }
+        return m
+    }
+}

@@ -1,0 +1,104 @@
+/// How a parameter or state tensor starts.
+public enum Initializer: Sendable, Equatable {
+    case zeros
+    case ones
+    case constant(Float)
+    /// Uniform in [-bound, bound].
+    case uniform(bound: Float)
+    /// He (Kaiming) uniform for a ReLU network: bound sqrt(6 / fanIn).
+    case heUniform(fanIn: Int)
+    /// Glorot (Xavier) uniform: bound sqrt(6 / (fanIn + fanOut)).
+    case glorotUniform(fanIn: Int, fanOut: Int)
+    case normal(std: Float)
+}
+
+/// A tensor a layer owns: `suffix` is appended to the layer name ("enc1.conv1" + "weight").
+public struct TensorSpec: Sendable, Equatable {
+    public var suffix: String
+    public var shape: Shape
+    public var initializer: Initializer
+    public init(_ suffix: String, _ shape: Shape, _ initializer: Initializer) {
+        self.suffix = suffix
+        self.shape = shape
+        self.initializer = initializer
+    }
+}
+
+/// Whether a pass trains (batch statistics, dropout on) or infers.
+public enum Mode: Sendable, Equatable {
+    /// `seed` keys this pass's randomness (dropout): the same seed gives the same masks.
+    case training(seed: UInt64)
+    case inference
+
+    public var isTraining: Bool { if case .training = self { return true } else { return false } }
+}
+
+/// Everything one layer call touches, fixed when a graph is planned (pointers into arenas).
+/// Forward reads `inputs`, `params`, `state` and writes `output` (and `saved`, `state` when
+/// training). Backward reads `dOutput` and ADDS into `dInputs` and `grads` (a value feeding
+/// two layers sums both contributions; gradients accumulate over micro-batches until zeroed).
+public struct LayerContext: @unchecked Sendable {
+    public var name: String
+    public var inputs: [Tensor]
+    public var output: Tensor
+    /// Gradients w.r.t. inputs; nil where no gradient is needed (graph inputs).
+    public var dInputs: [Tensor?]
+    public var dOutput: Tensor
+    public var params: [Tensor]
+    public var grads: [Tensor]
+    public var state: [Tensor]
+    /// Per-call memory kept from forward to backward (pool indices, BN statistics, masks).
+    public var saved: UnsafeMutablePointer<Float>
+    /// Scratch shared by all layers (im2col columns); valid only during one call.
+    public var workspace: UnsafeMutablePointer<Float>
+
+    public init(name: String, inputs: [Tensor], output: Tensor, dInputs: [Tensor?], dOutput: Tensor,
+                params: [Tensor], grads: [Tensor], state: [Tensor],
+                saved: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        self.name = name
+        self.inputs = inputs
+        self.output = output
+        self.dInputs = dInputs
+        self.dOutput = dOutput
+        self.params = params
+        self.grads = grads
+        self.state = state
+        self.saved = saved
+        self.workspace = workspace
+    }
+}
+
+/// One op of the engine: a forward/backward pair with its shape rule.
+/// Layers are immutable descriptions (kernel size, stride, ...); all memory comes from the
+/// graph's plan, so a layer value can be shared and a call never allocates.
+public protocol Layer: Sendable {
+    /// Short op name for summaries ("conv2d", "maxpool2d").
+    var kind: String { get }
+    /// Output shape for these inputs. Throws `EngineError.shape` naming `name` when the
+    /// inputs do not fit, `EngineError.parameter` when the layer's settings are invalid.
+    func outputShape(_ inputs: [Shape], name: String) throws -> Shape
+    /// Trainable tensors, in order.
+    func parameters(_ inputs: [Shape]) -> [TensorSpec]
+    /// Non-trainable tensors saved in checkpoints (batch-norm running statistics).
+    func state(_ inputs: [Shape]) -> [TensorSpec]
+    /// Floats kept from forward to backward.
+    func savedCount(_ inputs: [Shape], output: Shape) -> Int
+    /// Floats of shared scratch needed during a call.
+    func workspaceCount(_ inputs: [Shape], output: Shape) -> Int
+    func forward(_ c: LayerContext, mode: Mode)
+    func backward(_ c: LayerContext, mode: Mode)
+}
+
+extension Layer {
+    public func parameters(_ inputs: [Shape]) -> [TensorSpec] { [] }
+    public func state(_ inputs: [Shape]) -> [TensorSpec] { [] }
+    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 0 }
+    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int { 0 }
+}
+
+/// Throws unless exactly `n` inputs were given.
+public func requireInputs(_ inputs: [Shape], _ n: Int, layer: String) throws {
+    guard inputs.count == n else {
+        throw EngineError.shape(layer: layer, expected: "\(n) input(s)", got: "\(inputs.count): " + inputs.map(\.description).joined(separator: ", "))
+    }
+}
