@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job, from a fresh machine: install what is missing, build rstrain in release mode,
+# check the environment (BLAS kernels, MPI across 2 ranks, GDAL, HDF5), and measure the
+# engine: sgemm and the conv shapes the seed models use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+
+swift build -c release
+bin=.build/release/rstrain
+
+echo "== rstrain doctor, 2 MPI ranks"
+mpirun -n 2 --oversubscribe "$bin" doctor
+
+echo "== sgemm 2048³ (the ceiling for conv layers)"
+"$bin" bench sgemm --threads 1
+"$bin" bench sgemm
+
+echo "== conv kernels, forward and backward, 1 thread"
+"$bin" bench conv --threads 1
