@@ -25,14 +25,17 @@ final class DropoutTests: XCTestCase {
             let kept = CounterRandom.uniform(key: key, index: i) >= rate
             XCTAssertEqual(ex.value(y).data[i], kept ? xt.data[i] * scale : 0, "element \(i)")
         }
-        // Backward: dy/(1 − rate) where kept, 0 where dropped.
+        // Backward: dy/(1 − rate) where kept, 0 where dropped, whatever mode backward is given
+        // (it follows the forward pass).
         let dy = ex.gradient(y)!
         for i in 0..<dy.count { dy.data[i] = Float(i % 7) - 3 }
-        ex.backward(mode: mode)
-        let dx = ex.gradient(x)!
-        for i in 0..<dx.count {
-            let kept = CounterRandom.uniform(key: key, index: i) >= rate
-            XCTAssertEqual(dx.data[i], kept ? dy.data[i] * scale : 0, "element \(i)")
+        for backMode in [mode, Mode.training(seed: 78), .inference] {
+            ex.backward(mode: backMode)
+            let dx = ex.gradient(x)!
+            for i in 0..<dx.count {
+                let kept = CounterRandom.uniform(key: key, index: i) >= rate
+                XCTAssertEqual(dx.data[i], kept ? dy.data[i] * scale : 0, "element \(i), backward \(backMode)")
+            }
         }
     }
 

@@ -1,14 +1,17 @@
 /// Inverted dropout. Shapes: any → same.
-///   training:  element i is dropped when CounterRandom.uniform(key: seed, index: i) < rate,
-///              kept elements are scaled by 1/(1 − rate):  y = keep ? x/(1 − rate) : 0
+///   training:  element i is kept when CounterRandom.uniform(key: seed, index: i) ≥ rate,
+///              y = x·keep/(1 − rate)   (keep ∈ {0, 1}; P(drop) = rate)
 ///   inference: y = x
 /// `seed` is the pass's training seed as the Executor hands it to this layer (already derived
 /// per layer), so the same seed gives the same mask on every rank and run. The index is the
 /// element's flat index in the whole N×... tensor.
 ///
-/// Saved: word 0 = 1 if forward applied a mask, then the keep mask as bits (⌈count/32⌉ UInt32
-/// words, 1/32 of the activation). Backward reads the saved mask rather than recomputing it,
-/// so it needs neither the seed nor the mode to match the forward pass.
+/// The mask is not stored: forward saves only [flag, seed] (4 floats) and backward recomputes
+/// the mask from the saved seed, so backward follows the forward pass whatever mode it is
+/// given. Recomputing costs one hash per element; storing a bit mask was measured slower
+/// (packing bits defeats vectorisation of the forward loop) besides costing memory.
+/// Multiplying by keep (instead of selecting) keeps the loops branch-free; as in PyTorch a
+/// non-finite x still gives NaN where dropped.
 public struct Dropout: Layer {
     public let rate: Float
 
@@ -25,52 +28,40 @@ public struct Dropout: Layer {
         return inputs[0]
     }
 
-    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 1 + (output.count + 31) / 32 }
+    // saved: word 0 = 1 if a mask was applied; bytes 8..<16 = the seed (UInt64, aligned)
+    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 4 }
 
     public func forward(_ c: LayerContext, mode: Mode) {
         let x = c.inputs[0].data, y = c.output.data, n = c.output.count
-        let words = UnsafeMutableRawPointer(c.saved).assumingMemoryBound(to: UInt32.self)
+        let raw = UnsafeMutableRawPointer(c.saved)
         guard case .training(let seed) = mode, rate > 0 else {
-            words[0] = 0
+            raw.storeBytes(of: 0, as: UInt32.self)
             y.update(from: x, count: n)
             return
         }
-        words[0] = 1
-        let bits = words + 1
-        let scale = 1 / (1 - rate)
-        var w = 0, i = 0
-        while i < n {
-            let end = min(n, i + 32)
-            var word: UInt32 = 0
-            var bit: UInt32 = 1
-            while i < end {
-                if CounterRandom.uniform(key: seed, index: i) >= rate {
-                    word |= bit
-                    y[i] = x[i] * scale
-                } else {
-                    y[i] = 0
-                }
-                bit &<<= 1
-                i += 1
-            }
-            bits[w] = word
-            w += 1
+        raw.storeBytes(of: 1, as: UInt32.self)
+        raw.storeBytes(of: seed, toByteOffset: 8, as: UInt64.self)
+        let scale = 1 / (1 - rate), r = rate
+        for i in 0..<n {
+            let keep: Float = CounterRandom.uniform(key: seed, index: i) >= r ? 1 : 0
+            y[i] = x[i] * (scale * keep)
         }
     }
 
-    // backward: dx += keep ? dy/(1 − rate) : 0   (dx += dy when no mask was applied)
+    // backward: dx += dy·keep/(1 − rate) with the forward's mask   (dx += dy when none was applied)
     public func backward(_ c: LayerContext, mode: Mode) {
         guard let dxT = c.dInputs[0] else { return }
         let dy = c.dOutput.data, dx = dxT.data, n = c.output.count
-        let words = UnsafeMutableRawPointer(c.saved).assumingMemoryBound(to: UInt32.self)
-        guard words[0] != 0 else {
+        let raw = UnsafeRawPointer(c.saved)
+        guard raw.load(as: UInt32.self) != 0 else {
             for i in 0..<n { dx[i] += dy[i] }
             return
         }
-        let bits = words + 1
-        let scale = 1 / (1 - rate)
-        for i in 0..<n where bits[i >> 5] & (1 << UInt32(i & 31)) != 0 {
-            dx[i] += dy[i] * scale
+        let seed = raw.load(fromByteOffset: 8, as: UInt64.self)
+        let scale = 1 / (1 - rate), r = rate
+        for i in 0..<n {
+            let keep: Float = CounterRandom.uniform(key: seed, index: i) >= r ? 1 : 0
+            dx[i] += dy[i] * (scale * keep)
         }
     }
 }
