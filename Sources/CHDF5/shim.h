@@ -19,6 +19,8 @@ static inline unsigned rs_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned rs_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline unsigned rs_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned rs_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
+static inline hid_t rs_h5p_link_create(void) { return H5P_LINK_CREATE; }
+static inline size_t rs_h5t_variable(void) { return H5T_VARIABLE; }
 /// Silence HDF5's automatic error stack printing; rstrain reports errors itself.
 static inline void rs_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 #endif

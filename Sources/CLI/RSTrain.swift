@@ -4,6 +4,7 @@ struct RSTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rstrain",
         abstract: "Distributed data-parallel training for land-cover deep learning on satellite imagery.",
-        subcommands: [BenchCommand.self]
+        subcommands: [BenchCommand.self,
+                      DoctorCommand.self]
     )
 }

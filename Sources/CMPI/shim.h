@@ -22,4 +22,9 @@ static inline int rs_mpi_undefined(void) { return MPI_UNDEFINED; }
 static inline MPI_Request rs_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 static inline MPI_Info rs_mpi_info_null(void) { return MPI_INFO_NULL; }
 static inline int rs_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Errhandler rs_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline MPI_Status *rs_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
+static inline int rs_mpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
+static inline int rs_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline int rs_mpi_max_library_version_string(void) { return MPI_MAX_LIBRARY_VERSION_STRING; }
 #endif
