@@ -1,7 +1,7 @@
 // swift-tools-version:5.9
 // rstrain: distributed data-parallel trainer for land-cover deep learning.
 // One module per role: C shims (CMPI, COpenBLAS, CGDAL, CHDF5), Engine (tensors, ops, losses,
-// optimizers), Data (GDAL / HDF5 I/O), Distributed (MPI), CLI (the `rstrain` executable).
+// optimizers), DataIO (GDAL / HDF5 I/O), Distributed (MPI), CLI (the `rstrain` executable).
 import PackageDescription
 
 let package = Package(
@@ -25,15 +25,15 @@ let package = Package(
 
         .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine",
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "Data", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/Data"),
+        .target(name: "DataIO", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/DataIO"),
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
         .executableTarget(name: "rstrain",
-                          dependencies: ["Engine", "Data", "Distributed",
+                          dependencies: ["Engine", "DataIO", "Distributed",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
-        .testTarget(name: "DataTests", dependencies: ["Data"], path: "Tests/DataTests"),
+        .testTarget(name: "DataIOTests", dependencies: ["DataIO"], path: "Tests/DataIOTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed"], path: "Tests/DistributedTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine"], path: "Tests/CLITests"),
     ]

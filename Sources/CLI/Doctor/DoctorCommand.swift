@@ -1,5 +1,5 @@
 import ArgumentParser
-import Data
+import DataIO
 import Distributed
 import Engine
 import Foundation
@@ -58,7 +58,7 @@ struct DoctorCommand: ParsableCommand {
         let failures = try world.allreduce(Int64(localFailures), op: .sum)
 
         if let gathered {
-            let ranks = try gathered.map { try JSONDecoder().decode(RankReport.self, from: Foundation.Data($0.utf8)) }
+            let ranks = try gathered.map { try JSONDecoder().decode(RankReport.self, from: Data($0.utf8)) }
             let report = DoctorReport(
                 ok: failures == 0, size: world.size, hosts: hosts,
                 mpi: .init(library: MPIRuntime.libraryVersion,

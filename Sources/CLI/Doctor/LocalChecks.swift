@@ -1,4 +1,4 @@
-import Data
+import DataIO
 import Engine
 import Foundation
 

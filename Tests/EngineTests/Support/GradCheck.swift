@@ -16,9 +16,25 @@ enum GradCheck {
                       maxPerTensor: Int = 400, checkInputs: [Bool]? = nil,
                       values: ((inout SplitMix64) -> Float)? = nil,
                       file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        try checkGraph(what: layer.kind, mode: mode, seed: seed, step: step, tolerance: tolerance,
+                       maxPerTensor: maxPerTensor, checkInputs: checkInputs, values: values,
+                       file: file, line: line) { g in
+            let xs = shapes.enumerated().map { g.input("x\($0.offset)", $0.element) }
+            return (xs, try g.add("op", layer, xs))
+        }
+    }
+
+    /// The same check over a whole graph built by `build` (inputs, output): exercises the
+    /// executor's gradient flow through skips, concatenations and shared values.
+    @discardableResult
+    static func checkGraph(what: String, mode: Mode = .training(seed: 42),
+                           seed: UInt64 = 1, step: Float = 1e-2, tolerance: Float = 1e-2,
+                           maxPerTensor: Int = 400, checkInputs: [Bool]? = nil,
+                           values: ((inout SplitMix64) -> Float)? = nil,
+                           file: StaticString = #filePath, line: UInt = #line,
+                           build: (Graph) throws -> (inputs: [Value], output: Value)) throws -> Result {
         let g = Graph()
-        let xs = shapes.enumerated().map { g.input("x\($0.offset)", $0.element) }
-        let y = try g.add("op", layer, xs)
+        let (xs, y) = try build(g)
         let ex = try g.plan(outputs: [y], inputGradients: true)
         ex.parameters.initialize(seed: seed)
         var rng = SplitMix64(seed: seed &+ 99)
@@ -47,6 +63,7 @@ enum GradCheck {
         ex.backward(mode: mode)
 
         var result = Result()
+        let kind = what
         func compare(_ what: String, value: Tensor, grad: Tensor) {
             let analytic = grad.array // snapshot: later forwards do not touch gradients, but be safe
             let n = value.count
@@ -66,7 +83,7 @@ enum GradCheck {
                 result.checked += 1
                 result.maxError = max(result.maxError, err / scale)
                 if err > tolerance * scale {
-                    XCTFail("\(layer.kind) d\(what)[\(i)]: analytic \(a) vs numeric \(numeric)", file: file, line: line)
+                    XCTFail("\(kind) d\(what)[\(i)]: analytic \(a) vs numeric \(numeric)", file: file, line: line)
                     return
                 }
                 i += stride
@@ -78,7 +95,7 @@ enum GradCheck {
         for e in ex.parameters.entries {
             compare(e.name, value: ex.parameters.value(e.name)!, grad: ex.parameters.grad(e.name)!)
         }
-        XCTAssertGreaterThan(result.checked, 0, "gradient check of \(layer.kind) checked nothing", file: file, line: line)
+        XCTAssertGreaterThan(result.checked, 0, "gradient check of \(kind) checked nothing", file: file, line: line)
         return result
     }
 

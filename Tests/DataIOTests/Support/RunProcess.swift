@@ -36,7 +36,7 @@ func runProcess(_ executable: String, _ arguments: [String], environment extra: 
     p.waitUntilExit()
     killer.cancel()
     try err.close()
-    let errData = FileManager.default.contents(atPath: errPath) ?? Foundation.Data()
+    let errData = FileManager.default.contents(atPath: errPath) ?? Data()
     return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }

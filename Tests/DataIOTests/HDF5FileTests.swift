@@ -1,4 +1,4 @@
-import Data
+import DataIO
 import Foundation
 import XCTest
 

@@ -1,4 +1,4 @@
-import Data
+import DataIO
 import Foundation
 import XCTest
 
@@ -56,7 +56,7 @@ final class GeoTIFFTests: XCTestCase {
         _ = try writeSample(path)
         let r = try runProcess("gdalinfo", ["-json", "-stats", path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let j = try XCTUnwrap(try JSONSerialization.jsonObject(with: Foundation.Data(r.stdout.utf8)) as? [String: Any])
+        let j = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(j["driverShortName"] as? String, "GTiff")
         XCTAssertEqual(j["size"] as? [Int], [w, h])
         XCTAssertEqual(j["geoTransform"] as? [Double], gt)
@@ -116,13 +116,13 @@ final class GeoTIFFTests: XCTestCase {
             XCTAssertTrue("\(e)".contains(missing) && "\(e)".contains("no such file"), "\(e)")
         }
         let garbage = dir + "/garbage.tif"
-        try Foundation.Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(to: URL(fileURLWithPath: garbage))
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(to: URL(fileURLWithPath: garbage))
         XCTAssertThrowsError(try Raster(garbage)) { e in XCTAssertTrue("\(e)".contains(garbage), "\(e)") }
 
         // A real GeoTIFF cut short: opening or reading must fail, naming the file.
         let good = dir + "/good.tif"
         _ = try writeSample(good)
-        let bytes = try Foundation.Data(contentsOf: URL(fileURLWithPath: good))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
         let cut = dir + "/cut.tif"
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
         XCTAssertThrowsError(try { let r = try Raster(cut); _ = try r.read(x: 0, y: 0, width: w, height: h) as [Float] }()) { e in
