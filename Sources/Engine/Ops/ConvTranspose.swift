@@ -1,0 +1,190 @@
+/// N-d transposed convolution (PyTorch's ConvTranspose1d/2d/3d). Shapes:
+///   input   N×C×L  |  N×C×H×W  |  N×C×D×H×W          (1D, 2D, 3D by input rank)
+///   weight  C×O×k…  (PyTorch layout)
+///   bias    O
+///   output  N×O×o…,  o = (i − 1)·s − 2p + d·(k − 1) + output_padding + 1
+/// It is the adjoint of `Conv` with the roles of input and output swapped: per sample,
+/// Y = col2im(Wᵀ·X) + b with W seen as C×K (K = O·∏k), and the columns live on the input's
+/// positions. Backward runs im2col on dY: dX += W·col(dY), dW += X·col(dY)ᵀ.
+public struct ConvTranspose: Layer {
+    public let outChannels: Int
+    /// Spatial dims (1, 2, 3) if fixed; nil accepts any and takes them from the input rank.
+    public let dims: Int?
+    /// If set, the input must have this many channels.
+    public let inChannels: Int?
+    public let settings: ConvSettings
+    /// Extra size added to one side of each output dim; each value below max(stride, dilation).
+    public let outputPadding: [Int]
+    public let bias: Bool
+
+    /// Scalar settings applied to every spatial dim.
+    public init(outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0,
+                dilation: Int = 1, bias: Bool = true, dims: Int? = nil, inChannels: Int? = nil) {
+        self.outChannels = outChannels
+        self.dims = dims
+        self.inChannels = inChannels
+        settings = ConvSettings(kernel: [kernel], stride: [stride], padding: [padding], dilation: [dilation])
+        self.outputPadding = [outputPadding]
+        self.bias = bias
+    }
+
+    /// Per-dim lists (outermost first); their length fixes `dims`. Omitted lists mean
+    /// stride 1, padding 0, output padding 0, dilation 1.
+    public init(outChannels: Int, kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil,
+                outputPadding: [Int]? = nil, dilation: [Int]? = nil, bias: Bool = true, inChannels: Int? = nil) {
+        self.outChannels = outChannels
+        dims = kernel.count
+        self.inChannels = inChannels
+        settings = ConvSettings(kernel: kernel, stride: stride ?? [1], padding: padding ?? [0], dilation: dilation ?? [1])
+        self.outputPadding = outputPadding ?? [0]
+        self.bias = bias
+    }
+
+    public var kind: String { dims.map { "conv_transpose\($0)d" } ?? "conv_transpose" }
+    /// The kind for an input shape ("conv_transpose2d" for N×C×H×W).
+    public func kind(for input: Shape) -> String { "conv_transpose\(input.rank - 2)d" }
+
+    public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
+        try requireInputs(inputs, 1, layer: name)
+        let x = inputs[0]
+        let sr = x.rank - 2
+        let form = "N×C×L, N×C×H×W or N×C×D×H×W"
+        guard (1...3).contains(sr) else { throw EngineError.shape(layer: name, expected: form, got: "\(x)") }
+        if let dims, dims != sr {
+            throw EngineError.shape(layer: name, expected: "a \(dims)D input (rank \(dims + 2))", got: "\(x) (rank \(x.rank))")
+        }
+        guard outChannels >= 1 else { throw EngineError.parameter(layer: name, message: "outChannels \(outChannels) must be at least 1") }
+        try settings.validate(spatialRank: sr, layer: name)
+        guard outputPadding.count == 1 || outputPadding.count == sr else {
+            throw EngineError.parameter(layer: name, message: "outputPadding \(outputPadding) has \(outputPadding.count) values for \(sr) spatial dim(s)")
+        }
+        guard x.dims.allSatisfy({ $0 >= 1 }) else { throw EngineError.shape(layer: name, expected: "non-empty \(form)", got: "\(x)") }
+        if let c = inChannels, c != x.channels {
+            throw EngineError.shape(layer: name, expected: "\(c) input channels", got: "\(x) (\(x.channels) channels)")
+        }
+        let ks = settings.list(settings.kernel, spatialRank: sr), ss = settings.list(settings.stride, spatialRank: sr)
+        let ps = settings.list(settings.padding, spatialRank: sr), ds = settings.list(settings.dilation, spatialRank: sr)
+        let ops = settings.list(outputPadding, spatialRank: sr)
+        var out = [x.batch, outChannels]
+        for j in 0..<sr {
+            guard ops[j] >= 0, ops[j] < max(ss[j], ds[j]) else {
+                throw EngineError.parameter(layer: name, message: "outputPadding \(outputPadding) must be at least 0 and below max(stride, dilation) in every dim (stride \(ss), dilation \(ds))")
+            }
+            let o = (x.dims[2 + j] - 1) * ss[j] - 2 * ps[j] + ds[j] * (ks[j] - 1) + ops[j] + 1
+            guard o >= 1 else {
+                throw EngineError.shape(layer: name,
+                                        expected: "an input whose output size is positive in dim \(j) (kernel \(ks), stride \(ss), padding \(ps))",
+                                        got: "\(x) (output size \(o))")
+            }
+            out.append(o)
+        }
+        return Shape(out)
+    }
+
+    public func parameters(_ inputs: [Shape]) -> [TensorSpec] {
+        let x = inputs[0], sr = x.rank - 2
+        let k = settings.list(settings.kernel, spatialRank: sr)
+        // PyTorch's fan-in for this weight layout: dim 1 × kernel volume.
+        let fanIn = outChannels * k.reduce(1, *)
+        var specs = [TensorSpec("weight", Shape([x.channels, outChannels] + k), .heUniform(fanIn: fanIn))]
+        if bias { specs.append(TensorSpec("bias", Shape(outChannels), .zeros)) }
+        return specs
+    }
+
+    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
+        let g = PatchGeometry(image: output, outSpatial: inputs[0], settings: settings)
+        if usesDirectGEMM(g) { return 0 }
+        let ch = ColumnChunks(g, batch: inputs[0].batch)
+        return g.rows * ch.columns + (ch.group > 1 ? inputs[0].channels * ch.columns : 0)
+    }
+
+    @inline(__always)
+    private func usesDirectGEMM(_ g: PatchGeometry) -> Bool { g.isPointwise && g.positions >= ColumnChunks.minColumns }
+
+    // forward: Y[n] = col2im(Wᵀ · X[n]) + b
+    public func forward(_ c: LayerContext, mode: Mode) {
+        let xT = c.inputs[0], batch = xT.shape.batch, cin = xT.shape.channels
+        let g = PatchGeometry(image: c.output.shape, outSpatial: xT.shape, settings: settings)
+        let x = xT.data, y = c.output.data, w = c.params[0].data
+        let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
+        let k = g.rows, p = g.positions, ys = g.imageCount, ysp = ys / outChannels
+        // col2im accumulates: start from the bias (or zero).
+        for n in 0..<batch { ConvKernels.fillRows(y + n * ys, rows: outChannels, count: ysp, ld: ysp, bias: b) }
+
+        if usesDirectGEMM(g) {
+            for n in 0..<batch {
+                BLAS.sgemm(transA: true, m: outChannels, n: p, k: cin, a: w, lda: outChannels,
+                           b: x + n * cin * p, ldb: p, beta: 1, c: y + n * ys, ldc: p)
+            }
+            return
+        }
+        let ch = ColumnChunks(g, batch: batch)
+        let col = c.workspace
+        if ch.group > 1 {
+            let tmp = col + k * ch.columns
+            var n0 = 0
+            while n0 < batch {
+                let nb = min(ch.group, batch - n0), cols = nb * p
+                ConvKernels.gather(x, rows: cin, p: p, n0: n0, nb: nb, into: tmp)
+                BLAS.sgemm(transA: true, m: k, n: cols, k: cin, a: w, lda: k, b: tmp, ldb: cols, beta: 0, c: col, ldc: cols)
+                for s in 0..<nb { g.col2im(col + s * p, y + (n0 + s) * ys, ld: cols, first: 0, count: g.lines) }
+                n0 += nb
+            }
+            return
+        }
+        ch.forEachLineChunk(g, batch: batch) { n, first, count in
+            let cols = count * g.ow
+            BLAS.sgemm(transA: true, m: k, n: cols, k: cin, a: w, lda: k, b: x + n * cin * p + first * g.ow, ldb: p,
+                       beta: 0, c: col, ldc: cols)
+            g.col2im(col, y + n * ys, ld: cols, first: first, count: count)
+        }
+    }
+
+    // backward: db += Σ dY, dW += X·col(dY)ᵀ, dX += W·col(dY)
+    public func backward(_ c: LayerContext, mode: Mode) {
+        let xT = c.inputs[0], batch = xT.shape.batch, cin = xT.shape.channels
+        let g = PatchGeometry(image: c.output.shape, outSpatial: xT.shape, settings: settings)
+        let x = xT.data, dy = c.dOutput.data, w = c.params[0].data, dw = c.grads[0].data
+        let dx = c.dInputs[0]?.data
+        let k = g.rows, p = g.positions, ys = g.imageCount, xs = cin * p
+        if bias { ConvKernels.biasGradient(dy, batch: batch, rows: outChannels, p: ys / outChannels, into: c.grads[1].data) }
+
+        if usesDirectGEMM(g) {
+            for n in 0..<batch {
+                let dyn = dy + n * ys, xn = x + n * xs
+                BLAS.sgemm(transB: true, m: cin, n: outChannels, k: p, a: xn, lda: p, b: dyn, ldb: p, beta: 1, c: dw, ldc: outChannels)
+                if let dx {
+                    BLAS.sgemm(m: cin, n: p, k: outChannels, a: w, lda: outChannels, b: dyn, ldb: p, beta: 1, c: dx + n * xs, ldc: p)
+                }
+            }
+            return
+        }
+        let ch = ColumnChunks(g, batch: batch)
+        let col = c.workspace
+        if ch.group > 1 {
+            let tmp = col + k * ch.columns
+            var n0 = 0
+            while n0 < batch {
+                let nb = min(ch.group, batch - n0), cols = nb * p
+                for s in 0..<nb { g.im2col(dy + (n0 + s) * ys, col + s * p, ld: cols, first: 0, count: g.lines) }
+                ConvKernels.gather(x, rows: cin, p: p, n0: n0, nb: nb, into: tmp)
+                BLAS.sgemm(transB: true, m: cin, n: k, k: cols, a: tmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
+                if let dx {
+                    // The gathered input is spent: reuse its space for W·col.
+                    BLAS.sgemm(m: cin, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols)
+                    ConvKernels.scatterAdd(tmp, rows: cin, p: p, n0: n0, nb: nb, into: dx)
+                }
+                n0 += nb
+            }
+            return
+        }
+        ch.forEachLineChunk(g, batch: batch) { n, first, count in
+            let cols = count * g.ow, off = n * xs + first * g.ow
+            g.im2col(dy + n * ys, col, ld: cols, first: first, count: count)
+            BLAS.sgemm(transB: true, m: cin, n: k, k: cols, a: x + off, lda: p, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
+            if let dx {
+                BLAS.sgemm(m: cin, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: 1, c: dx + off, ldc: p)
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+/// Patch extraction shared by `Conv` and `ConvTranspose`. Shapes (one sample):
+///   image    C×D×H×W            (1D and 2D run as D = H = 1, see `Shape.spatial3`)
+///   columns  K×P                K = C·kd·kh·kw rows ordered (c, kd, kh, kw), i.e. the trailing
+///                               dims of a PyTorch weight [O, C, kd, kh, kw] flattened;
+///                               P = oD·oH·oW output positions.
+/// A "line" is one (od, oh) pair: oW consecutive columns. Work is cut into chunks of whole
+/// lines (or of whole samples when a sample has few positions) so the columns stay in cache
+/// between im2col and the GEMM that reads them.
+
+/// Kernel, stride, padding and dilation of a convolution: each either one value for every
+/// spatial dim or one value per spatial dim (outermost first).
+public struct ConvSettings: Sendable, Equatable {
+    public var kernel: [Int]
+    public var stride: [Int]
+    public var padding: [Int]
+    public var dilation: [Int]
+
+    /// The value of `a` for padded spatial dim `j` (0 = D, 1 = H, 2 = W) of a tensor with
+    /// `spatialRank` spatial dims; `missing` for the dims 1D/2D do not have.
+    @inline(__always)
+    static func at(_ a: [Int], _ j: Int, spatialRank: Int, missing: Int) -> Int {
+        let k = j - 3 + spatialRank
+        if k < 0 { return missing }
+        return a.count == 1 ? a[0] : a[k]
+    }
+
+    /// Throws unless every list fits `spatialRank` and every value is in range.
+    func validate(spatialRank sr: Int, layer: String) throws {
+        for (what, a, least) in [("kernel", kernel, 1), ("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1)] {
+            guard a.count == 1 || a.count == sr else {
+                throw EngineError.parameter(layer: layer, message: "\(what) \(a) has \(a.count) values for \(sr) spatial dim(s)")
+            }
+            guard a.allSatisfy({ $0 >= least }) else {
+                throw EngineError.parameter(layer: layer, message: "\(what) \(a) must be at least \(least)")
+            }
+        }
+    }
+
+    /// Values for the spatial dims of a rank-`sr` input, for messages and parameter shapes.
+    func list(_ a: [Int], spatialRank sr: Int) -> [Int] { a.count == 1 ? Array(repeating: a[0], count: sr) : a }
+}
+
+/// Size of padded spatial dim `j` (0 = D, 1 = H, 2 = W) of an N×C×... shape (1 where absent).
+/// Unlike `spatial3` this does not allocate, so ops can call it in forward/backward.
+@inline(__always)
+func spatialSize(_ s: Shape, _ j: Int) -> Int {
+    let k = j - 3 + s.rank
+    return k >= 2 ? s.dims[k] : 1
+}
+
+/// One convolution seen as im2col between an image and its columns (see the file header).
+struct PatchGeometry {
+    var channels: Int
+    var d, h, w: Int
+    var od, oh, ow: Int
+    var kd, kh, kw: Int
+    var sd, sh, sw: Int
+    var pd, ph, pw: Int
+    var dd, dh, dw: Int
+
+    /// Geometry of a convolution reading `image` (N×C×...) with `settings` and producing
+    /// positions of size `outSpatial` (the conv's output, or a transposed conv's input).
+    init(image: Shape, outSpatial: Shape, settings s: ConvSettings) {
+        let sr = image.rank - 2
+        channels = image.dims[1]
+        d = spatialSize(image, 0); h = spatialSize(image, 1); w = spatialSize(image, 2)
+        od = spatialSize(outSpatial, 0); oh = spatialSize(outSpatial, 1); ow = spatialSize(outSpatial, 2)
+        kd = ConvSettings.at(s.kernel, 0, spatialRank: sr, missing: 1)
+        kh = ConvSettings.at(s.kernel, 1, spatialRank: sr, missing: 1)
+        kw = ConvSettings.at(s.kernel, 2, spatialRank: sr, missing: 1)
+        sd = ConvSettings.at(s.stride, 0, spatialRank: sr, missing: 1)
+        sh = ConvSettings.at(s.stride, 1, spatialRank: sr, missing: 1)
+        sw = ConvSettings.at(s.stride, 2, spatialRank: sr, missing: 1)
+        pd = ConvSettings.at(s.padding, 0, spatialRank: sr, missing: 0)
+        ph = ConvSettings.at(s.padding, 1, spatialRank: sr, missing: 0)
+        pw = ConvSettings.at(s.padding, 2, spatialRank: sr, missing: 0)
+        dd = ConvSettings.at(s.dilation, 0, spatialRank: sr, missing: 1)
+        dh = ConvSettings.at(s.dilation, 1, spatialRank: sr, missing: 1)
+        dw = ConvSettings.at(s.dilation, 2, spatialRank: sr, missing: 1)
+    }
+
+    /// K: rows of the columns (= C·kd·kh·kw).
+    var rows: Int { channels * kd * kh * kw }
+    /// P: columns per sample (output positions).
+    var positions: Int { od * oh * ow }
+    var lines: Int { od * oh }
+    var imageCount: Int { channels * d * h * w }
+    /// A 1×1(×1) kernel with stride 1 and no padding: the image already is its columns.
+    var isPointwise: Bool {
+        kd == 1 && kh == 1 && kw == 1 && sd == 1 && sh == 1 && sw == 1 && pd == 0 && ph == 0 && pw == 0
+            && od == d && oh == h && ow == w
+    }
+
+    /// Columns (K × lines·oW, row stride `ld`) for output lines `first..<first+count` of one image.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int) {
+        let hw = h * w, dhw = d * hw
+        var row = col
+        for c in 0..<channels {
+            let xc = x + c * dhw
+            for a in 0..<kd {
+                for b in 0..<kh {
+                    for e in 0..<kw {
+                        let offW = e * dw - pw
+                        let (lo, hi) = validRange(offW)
+                        var dst = row
+                        var zd = first / oh, zh = first % oh
+                        for _ in 0..<count {
+                            let id = zd * sd - pd + a * dd, ih = zh * sh - ph + b * dh
+                            if UInt(bitPattern: id) < UInt(d) && UInt(bitPattern: ih) < UInt(h) {
+                                // src[o·sw] is the input under output column o (o in lo..<hi).
+                                let src = xc + (id * hw + ih * w + offW)
+                                for o in 0..<lo { dst[o] = 0 }
+                                if sw == 1 {
+                                    (dst + lo).update(from: src + lo, count: hi - lo)
+                                } else {
+                                    for o in lo..<hi { dst[o] = src[o * sw] }
+                                }
+                                for o in hi..<ow { dst[o] = 0 }
+                            } else {
+                                dst.update(repeating: 0, count: ow)
+                            }
+                            dst += ow
+                            zh += 1
+                            if zh == oh { zh = 0; zd += 1 }
+                        }
+                        row += ld
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds columns (as laid out by `im2col`) back into the image: the adjoint of `im2col`.
+    func col2im(_ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int) {
+        let hw = h * w, dhw = d * hw
+        var row = col
+        for c in 0..<channels {
+            let xc = x + c * dhw
+            for a in 0..<kd {
+                for b in 0..<kh {
+                    for e in 0..<kw {
+                        let offW = e * dw - pw
+                        let (lo, hi) = validRange(offW)
+                        var src = row
+                        var zd = first / oh, zh = first % oh
+                        for _ in 0..<count {
+                            let id = zd * sd - pd + a * dd, ih = zh * sh - ph + b * dh
+                            if UInt(bitPattern: id) < UInt(d) && UInt(bitPattern: ih) < UInt(h) {
+                                let dst = xc + (id * hw + ih * w + offW)
+                                if sw == 1 {
+                                    for o in lo..<hi { dst[o] += src[o] }
+                                } else {
+                                    for o in lo..<hi { dst[o * sw] += src[o] }
+                                }
+                            }
+                            src += ow
+                            zh += 1
+                            if zh == oh { zh = 0; zd += 1 }
+                        }
+                        row += ld
+                    }
+                }
+            }
+        }
+    }
+
+    /// Output columns o whose input o·sw + offW lies inside 0..<w.
+    @inline(__always)
+    private func validRange(_ offW: Int) -> (Int, Int) {
+        let lo = offW >= 0 ? 0 : min(ow, (sw - 1 - offW) / sw)
+        let last = w - 1 - offW // largest o·sw allowed
+        let hi = last < 0 ? 0 : min(ow, last / sw + 1)
+        return (lo, max(lo, hi))
+    }
+}
+
+/// How a batch is cut into column chunks: `lines` output lines of one sample at a time, or
+/// `group` whole samples at a time when one sample has fewer columns than a chunk should.
+struct ColumnChunks {
+    /// Floats of columns a chunk aims for: the columns are written by im2col and read straight
+    /// back by the GEMM, so they should stay in L2.
+    static let budget = 1 << 18
+    /// Fewest columns worth a GEMM call.
+    static let minColumns = 256
+
+    let lines: Int
+    let group: Int
+    let columns: Int
+
+    init(_ g: PatchGeometry, batch: Int) {
+        let want = max(Self.minColumns, Self.budget / max(g.rows, 1))
+        let p = g.positions
+        if p >= want || batch == 1 {
+            lines = min(g.lines, max(1, want / max(g.ow, 1)))
+            group = 1
+            columns = lines * g.ow
+        } else {
+            lines = g.lines
+            group = min(batch, max(1, want / max(p, 1)))
+            columns = group * p
+        }
+    }
+
+    /// Calls body(sample, firstLine, lineCount) for each chunk, when chunks hold lines of one sample.
+    @inline(__always)
+    func forEachLineChunk(_ g: PatchGeometry, batch: Int, _ body: (Int, Int, Int) -> Void) {
+        for n in 0..<batch {
+            var l = 0
+            while l < g.lines {
+                let cnt = min(lines, g.lines - l)
+                body(n, l, cnt)
+                l += cnt
+            }
+        }
+    }
+}
+
+/// Small helpers over per-sample blocks of channel rows (a sample is rows × p floats).
+enum ConvKernels {
+    /// dst[r, s·p + i] = src[n0 + s][r, i] for s in 0..<nb: gather samples side by side.
+    @inline(__always)
+    static func gather(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int, into dst: UnsafeMutablePointer<Float>) {
+        let ld = nb * p
+        for s in 0..<nb {
+            let sp = src + (n0 + s) * rows * p
+            for r in 0..<rows { (dst + r * ld + s * p).update(from: sp + r * p, count: p) }
+        }
+    }
+
+    /// dst[n0 + s][r, i] = src[r, s·p + i] + (bias?[r] ?? 0).
+    @inline(__always)
+    static func scatter(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int,
+                        bias: UnsafePointer<Float>?, into dst: UnsafeMutablePointer<Float>) {
+        let ld = nb * p
+        for s in 0..<nb {
+            let dp = dst + (n0 + s) * rows * p
+            for r in 0..<rows {
+                let a = src + r * ld + s * p, y = dp + r * p
+                let b = bias?[r] ?? 0
+                for i in 0..<p { y[i] = a[i] + b }
+            }
+        }
+    }
+
+    /// dst[n0 + s][r, i] += src[r, s·p + i].
+    @inline(__always)
+    static func scatterAdd(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int, into dst: UnsafeMutablePointer<Float>) {
+        let ld = nb * p
+        for s in 0..<nb {
+            let dp = dst + (n0 + s) * rows * p
+            for r in 0..<rows {
+                let a = src + r * ld + s * p, y = dp + r * p
+                for i in 0..<p { y[i] += a[i] }
+            }
+        }
+    }
+
+    /// Rows r of `count` floats at row stride `ld` set to bias[r] (or 0).
+    @inline(__always)
+    static func fillRows(_ y: UnsafeMutablePointer<Float>, rows: Int, count: Int, ld: Int, bias: UnsafePointer<Float>?) {
+        for r in 0..<rows { (y + r * ld).update(repeating: bias?[r] ?? 0, count: count) }
+    }
+
+    /// db[r] += Σ over samples and positions of dy[n][r, i].
+    static func biasGradient(_ dy: UnsafePointer<Float>, batch: Int, rows: Int, p: Int, into db: UnsafeMutablePointer<Float>) {
+        for n in 0..<batch {
+            for r in 0..<rows {
+                let a = dy + (n * rows + r) * p
+                // Eight partial sums: vectorizes, and keeps rounding error low on long rows.
+                var acc = SIMD8<Float>()
+                var i = 0
+                while i + 8 <= p {
+                    acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                    i += 8
+                }
+                var s = acc.sum()
+                while i < p { s += a[i]; i += 1 }
+                db[r] += s
+            }
+        }
+    }
+}

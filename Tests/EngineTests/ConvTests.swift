@@ -1,0 +1,207 @@
+import XCTest
+@testable import Engine
+
+/// Helpers shared by the Conv and ConvTranspose tests.
+enum ConvCheck {
+    /// Lists padded on the left to (D, H, W).
+    static func pad3(_ a: [Int], _ fill: Int) -> [Int] { [Int](repeating: fill, count: 3 - a.count) + a }
+
+    /// Runs one layer on a random input through a planned graph; parameters (biases included)
+    /// are random. Returns the executor, the input and output values.
+    static func runLayer(_ layer: any Layer, input: Shape, seed: UInt64) throws -> (Executor, Value, Value) {
+        let g = Graph()
+        let x = g.input("x", input)
+        let y = try g.add("op", layer, x)
+        let ex = try g.plan(outputs: [y], inputGradients: true)
+        ex.parameters.initialize(seed: seed)
+        var rng = SplitMix64(seed: seed &+ 7)
+        for e in ex.parameters.entries where e.name.hasSuffix("bias") {
+            let t = ex.parameters.value(e.name)!
+            for i in 0..<t.count { t.data[i] = rng.normal() }
+        }
+        let xt = ex.value(x)
+        for i in 0..<xt.count { xt.data[i] = rng.normal() }
+        ex.forward(mode: .inference)
+        return (ex, x, y)
+    }
+
+    /// Asserts |a − b| ≤ 1e-4 · (1 + |b|) elementwise.
+    static func assertClose(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        for i in 0..<min(a.count, b.count) where abs(a[i] - b[i]) > 1e-4 * (1 + abs(b[i])) {
+            XCTFail("\(what)[\(i)]: \(a[i]) vs reference \(b[i])", file: file, line: line)
+            return
+        }
+    }
+
+    /// Asserts `body` throws an `EngineError` naming layer `name`.
+    static func assertThrowsNaming(_ name: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            try body()
+            XCTFail("no error thrown", file: file, line: line)
+        } catch let e as EngineError {
+            switch e {
+            case .shape(let layer, _, _), .parameter(let layer, _): XCTAssertEqual(layer, name, "\(e)", file: file, line: line)
+            case .mismatch: XCTFail("unexpected \(e)", file: file, line: line)
+            }
+        } catch {
+            XCTFail("unexpected \(error)", file: file, line: line)
+        }
+    }
+
+    /// Calls forward then backward twice on hand-made contexts; dX starts at 1.
+    static func checkAccumulates(_ layer: any Layer, input: Shape, file: StaticString = #filePath, line: UInt = #line) throws {
+        let out = try layer.outputShape([input], name: "op")
+        let specs = layer.parameters([input])
+        let x = GradCheck.random(input, seed: 3), dy = GradCheck.random(out, seed: 4)
+        let params = specs.enumerated().map { GradCheck.random($0.element.shape, seed: 10 + UInt64($0.offset)) }
+        let grads = specs.map { HostTensor($0.shape) }
+        let y = HostTensor(out), dx = HostTensor(input)
+        dx.tensor.fill(1)
+        let ws = HostTensor(Shape(max(1, layer.workspaceCount([input], output: out))))
+        let saved = HostTensor(Shape(max(1, layer.savedCount([input], output: out))))
+        let c = LayerContext(name: "op", inputs: [x.tensor], output: y.tensor, dInputs: [dx.tensor], dOutput: dy.tensor,
+                             params: params.map(\.tensor), grads: grads.map(\.tensor), state: [],
+                             saved: saved.data, workspace: ws.data)
+        layer.forward(c, mode: .training(seed: 1))
+        layer.backward(c, mode: .training(seed: 1))
+        let once = grads.map(\.array), dxOnce = dx.array
+        XCTAssertTrue(once.contains { $0.contains { $0 != 0 } }, "no gradient at all", file: file, line: line)
+        layer.backward(c, mode: .training(seed: 1))
+        for (k, g) in grads.enumerated() {
+            ConvCheck.assertClose(g.array, once[k].map { 2 * $0 }, "\(layer.kind) grad \(specs[k].suffix) twice", file: file, line: line)
+        }
+        // dX after two passes = 1 + 2·(dX after one pass − 1)
+        ConvCheck.assertClose(dx.array, dxOnce.map { 1 + 2 * ($0 - 1) }, "\(layer.kind) dX twice", file: file, line: line)
+    }
+}
+
+final class ConvTests: XCTestCase {
+    /// Direct convolution, written out: y[n,o,z,u,v] = b[o] + Σ x[n,c,iz,iu,iv]·w[o,c,a,e,f].
+    func naiveConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, k: [Int], s: [Int], p: [Int], d: [Int], out: Shape) -> [Float] {
+        let n = x.shape[0], c = x.shape[1], o = out[1]
+        let i3 = ConvCheck.pad3(Array(x.shape.dims[2...]), 1), q3 = ConvCheck.pad3(Array(out.dims[2...]), 1)
+        let k3 = ConvCheck.pad3(k, 1), s3 = ConvCheck.pad3(s, 1), p3 = ConvCheck.pad3(p, 0), d3 = ConvCheck.pad3(d, 1)
+        var y = [Float](repeating: 0, count: out.count)
+        var at = 0
+        for bn in 0..<n { for oc in 0..<o { for z in 0..<q3[0] { for u in 0..<q3[1] { for v in 0..<q3[2] {
+            var acc: Double = b.map { Double($0.data[oc]) } ?? 0
+            for ic in 0..<c { for a in 0..<k3[0] { for e in 0..<k3[1] { for f in 0..<k3[2] {
+                let iz = z * s3[0] - p3[0] + a * d3[0], iu = u * s3[1] - p3[1] + e * d3[1], iv = v * s3[2] - p3[2] + f * d3[2]
+                guard iz >= 0, iz < i3[0], iu >= 0, iu < i3[1], iv >= 0, iv < i3[2] else { continue }
+                let xi = (((bn * c + ic) * i3[0] + iz) * i3[1] + iu) * i3[2] + iv
+                let wi = (((oc * c + ic) * k3[0] + a) * k3[1] + e) * k3[2] + f
+                acc += Double(x.data[xi]) * Double(w.data[wi])
+            }}}}
+            y[at] = Float(acc)
+            at += 1
+        }}}}}
+        return y
+    }
+
+    struct Case {
+        var input: [Int]                       // N, C, spatial...
+        var out: Int
+        var k: [Int], s: [Int], p: [Int], d: [Int]
+        var bias = true
+        var layer: Conv { Conv(outChannels: out, kernel: k, stride: s, padding: p, dilation: d, bias: bias) }
+    }
+
+    // Each path: grouped samples (small positions, batch > 1), line chunks (batch 1, or many
+    // positions), several chunks per sample (large K), and the pointwise GEMM.
+    static let cases: [Case] = [
+        // 1D
+        Case(input: [3, 2, 11], out: 4, k: [3], s: [2], p: [1], d: [2]),
+        Case(input: [1, 3, 9], out: 2, k: [4], s: [1], p: [2], d: [1]),
+        Case(input: [7, 2, 5], out: 3, k: [5], s: [1], p: [2], d: [1], bias: false),
+        // 2D
+        Case(input: [2, 3, 7, 9], out: 5, k: [3, 2], s: [2, 1], p: [1, 0], d: [1, 2]),
+        Case(input: [1, 2, 6, 5], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        Case(input: [2, 2, 8, 7], out: 2, k: [2, 3], s: [3, 2], p: [2, 1], d: [2, 1]),
+        // 3D
+        Case(input: [2, 2, 4, 5, 6], out: 3, k: [2, 3, 3], s: [1, 2, 1], p: [1, 1, 0], d: [1, 1, 2]),
+        Case(input: [1, 3, 3, 4, 5], out: 2, k: [3, 1, 2], s: [2, 1, 3], p: [1, 0, 1], d: [1, 1, 1]),
+        // pointwise: direct GEMM (≥ 256 positions) and grouped (few positions)
+        Case(input: [2, 3, 16, 17], out: 4, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
+        Case(input: [3, 4, 2, 3], out: 2, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
+        Case(input: [2, 3, 300], out: 2, k: [1], s: [1], p: [0], d: [1], bias: false),
+    ]
+
+    func testForwardMatchesDirectConvolution() throws {
+        for (i, cs) in Self.cases.enumerated() {
+            let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: UInt64(i))
+            let w = ex.parameters.value("op.weight")!, b = ex.parameters.value("op.bias")
+            XCTAssertEqual(b == nil, !cs.bias)
+            let ref = naiveConv(ex.value(x), w, b, k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+            ConvCheck.assertClose(ex.value(y).array, ref, "case \(i) \(cs.input)")
+        }
+    }
+
+    /// K = 32·9 = 288 rows: a 40×40 sample (1600 positions) is cut into several line chunks.
+    func testForwardSeveralChunksPerSample() throws {
+        let cs = Case(input: [2, 32, 40, 40], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1])
+        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape(cs.input), settings: cs.layer.settings)
+        let ch = ColumnChunks(g, batch: 2)
+        XCTAssertEqual(ch.group, 1)
+        XCTAssertLessThan(ch.lines, g.lines, "test meant to span several chunks")
+        let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: 11)
+        let ref = naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                            k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+        ConvCheck.assertClose(ex.value(y).array, ref, "chunked")
+        try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 40)
+    }
+
+    func testOutputShapesAndKind() throws {
+        let g = Graph()
+        let x1 = g.input("x1", Shape(2, 3, 10)), x2 = g.input("x2", Shape(2, 3, 10, 12)), x3 = g.input("x3", Shape(2, 3, 4, 10, 12))
+        let any = Conv(outChannels: 8, kernel: 3, stride: 2, padding: 1)
+        XCTAssertEqual(g.shape(try g.add("a", any, x1)), Shape(2, 8, 5))
+        XCTAssertEqual(g.shape(try g.add("b", any, x2)), Shape(2, 8, 5, 6))
+        XCTAssertEqual(g.shape(try g.add("c", any, x3)), Shape(2, 8, 2, 5, 6))
+        XCTAssertEqual(any.kind, "conv")
+        XCTAssertEqual(any.kind(for: Shape(2, 3, 10, 12)), "conv2d")
+        XCTAssertEqual(Conv(outChannels: 8, kernel: 3, dims: 3).kind, "conv3d")
+        XCTAssertEqual(Conv(outChannels: 8, kernel: [3, 3]).kind, "conv2d")
+        let p = Conv(outChannels: 8, kernel: [3, 5], padding: [1, 2]).parameters([Shape(2, 3, 10, 12)])
+        XCTAssertEqual(p.map(\.shape), [Shape(8, 3, 3, 5), Shape(8)])
+        XCTAssertEqual(p[0].initializer, .heUniform(fanIn: 45))
+        XCTAssertEqual(p[1].initializer, .zeros)
+        XCTAssertEqual(Conv(outChannels: 8, kernel: 3, bias: false).parameters([Shape(1, 2, 5)]).count, 1)
+    }
+
+    func testGradients() throws {
+        for cs in Self.cases {
+            try GradCheck.check(cs.layer, inputs: [Shape(cs.input)])
+        }
+    }
+
+    func testShapeErrorsNameTheLayer() {
+        let g = Graph()
+        let x2 = g.input("x", Shape(2, 5, 8, 8)), x1 = g.input("x1", Shape(2, 5, 8)), flat = g.input("f", Shape(2, 5))
+        // wrong channels
+        ConvCheck.assertThrowsNaming("c1") { try g.add("c1", Conv(outChannels: 4, kernel: 3, inChannels: 3), x2) }
+        // kernel larger than the padded input (8 + 2 < 11), also through dilation (span 9 > 8)
+        ConvCheck.assertThrowsNaming("c2") { try g.add("c2", Conv(outChannels: 4, kernel: 11, padding: 1), x2) }
+        ConvCheck.assertThrowsNaming("c3") { try g.add("c3", Conv(outChannels: 4, kernel: 3, dilation: 4), x1) }
+        // rank mismatch: a 2D conv on a 1D input, any conv on a dense input, dims vs rank
+        ConvCheck.assertThrowsNaming("c4") { try g.add("c4", Conv(outChannels: 4, kernel: [3, 3]), x1) }
+        ConvCheck.assertThrowsNaming("c5") { try g.add("c5", Conv(outChannels: 4, kernel: 1), flat) }
+        ConvCheck.assertThrowsNaming("c6") { try g.add("c6", Conv(outChannels: 4, kernel: 3, dims: 3), x2) }
+        // parameters out of range or of the wrong length
+        ConvCheck.assertThrowsNaming("c7") { try g.add("c7", Conv(outChannels: 4, kernel: 3, stride: 0), x2) }
+        ConvCheck.assertThrowsNaming("c8") { try g.add("c8", Conv(outChannels: 0, kernel: 3), x2) }
+        ConvCheck.assertThrowsNaming("c9") { try g.add("c9", Conv(outChannels: 4, kernel: [3, 3], padding: [1, 1, 1]), x2) }
+        ConvCheck.assertThrowsNaming("c10") { try g.add("c10", Conv(outChannels: 4, kernel: 3, padding: -1), x2) }
+        // two inputs
+        ConvCheck.assertThrowsNaming("c11") { try g.add("c11", Conv(outChannels: 4, kernel: 3), x2, x2) }
+        XCTAssertTrue(g.nodes.isEmpty)
+    }
+
+    /// Backward adds: parameter gradients double over two passes without zeroing, and input
+    /// gradients land on top of what the buffer held — on every code path.
+    func testBackwardAccumulates() throws {
+        for cs in [Self.cases[0], Self.cases[3], Self.cases[4], Self.cases[8]] {
+            try ConvCheck.checkAccumulates(cs.layer, input: Shape(cs.input))
+        }
+    }
+}
