@@ -60,6 +60,8 @@ enum ConvCheck {
         dx.tensor.fill(1)
         let ws = HostTensor(Shape(max(1, layer.workspaceCount([input], output: out))))
         let saved = HostTensor(Shape(max(1, layer.savedCount([input], output: out))))
+        // The context holds raw pointers into these two: keep them alive to the end.
+        defer { withExtendedLifetime((ws, saved)) {} }
         let c = LayerContext(name: "op", inputs: [x.tensor], output: y.tensor, dInputs: [dx.tensor], dOutput: dy.tensor,
                              params: params.map(\.tensor), grads: grads.map(\.tensor), state: [],
                              saved: saved.data, workspace: ws.data)
@@ -159,7 +161,7 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(g.shape(try g.add("b", any, x2)), Shape(2, 8, 5, 6))
         XCTAssertEqual(g.shape(try g.add("c", any, x3)), Shape(2, 8, 2, 5, 6))
         XCTAssertEqual(any.kind, "conv")
-        XCTAssertEqual(any.kind(for: Shape(2, 3, 10, 12)), "conv2d")
+        XCTAssertEqual(any.kind(for: [Shape(2, 3, 10, 12)]), "conv2d")
         XCTAssertEqual(Conv(outChannels: 8, kernel: 3, dims: 3).kind, "conv3d")
         XCTAssertEqual(Conv(outChannels: 8, kernel: [3, 3]).kind, "conv2d")
         let p = Conv(outChannels: 8, kernel: [3, 5], padding: [1, 2]).parameters([Shape(2, 3, 10, 12)])

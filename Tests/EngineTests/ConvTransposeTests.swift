@@ -80,7 +80,7 @@ final class ConvTransposeTests: XCTestCase {
         XCTAssertEqual(try t.outputShape([Shape(2, 4, 5, 5)], name: "t"), Shape(2, 6, 10, 10))
         XCTAssertEqual(try t.outputShape([Shape(2, 4, 5)], name: "t"), Shape(2, 6, 10))
         XCTAssertEqual(t.kind, "conv_transpose")
-        XCTAssertEqual(t.kind(for: Shape(2, 4, 5)), "conv_transpose1d")
+        XCTAssertEqual(t.kind(for: [Shape(2, 4, 5)]), "conv_transpose1d")
         XCTAssertEqual(ConvTranspose(outChannels: 6, kernel: [2, 2, 2]).kind, "conv_transpose3d")
         let p = t.parameters([Shape(2, 4, 5, 5)])
         XCTAssertEqual(p.map(\.shape), [Shape(4, 6, 3, 3), Shape(6)])

@@ -37,7 +37,7 @@ enum ConvBench {
             let kvol = (0..<sr).reduce(1) { acc, _ in acc * c.kernel }
             let forwardFlops = 2 * Double(c.input.batch) * Double(c.outChannels) * Double(c.input.channels)
                 * Double(kvol) * Double(out.spatial.reduce(1, *))
-            let name = "\(layer.kind(for: c.input)) \(c.input.channels)->\(c.outChannels) k\(c.kernel) "
+            let name = "\(layer.kind(for: [c.input])) \(c.input.channels)->\(c.outChannels) k\(c.kernel) "
                 + c.input.spatial.map(String.init).joined(separator: "x")
             let mode = Mode.training(seed: 1)
             let passes: [(String, Double, () -> Void)] = [

@@ -21,4 +21,10 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: base, count: count) }
     public func zero() { base.update(repeating: 0, count: count) }
+
+    /// A view of `shape.count` floats from `offset`, keeping this buffer alive.
+    public func tensor(_ shape: Shape, at offset: Int = 0) -> Tensor {
+        precondition(offset >= 0 && offset + shape.count <= max(count, 1) || shape.count == 0, "view \(shape) at \(offset) outside a buffer of \(count)")
+        return Tensor(shape, base + offset, owner: self)
+    }
 }

@@ -74,29 +74,29 @@ public final class Executor {
 
         // Fixed contexts.
         for (k, n) in graph.nodes.enumerated() {
-            let ins = n.inputs.map { Tensor(shapes[$0.id], activations.base + valueOffset[$0.id]) }
-            let dIns: [Tensor?] = n.inputs.map { v in gradOffset[v.id].map { Tensor(shapes[v.id], gradients.base + $0) } }
+            let ins = n.inputs.map { activations.tensor(shapes[$0.id], at: valueOffset[$0.id]) }
+            let dIns: [Tensor?] = n.inputs.map { v in gradOffset[v.id].map { gradients.tensor(shapes[v.id], at: $0) } }
             let ps = n.layer.parameters(n.inputs.map { shapes[$0.id] }).map { parameters.value("\(n.name).\($0.suffix)")! }
             let gs = n.layer.parameters(n.inputs.map { shapes[$0.id] }).map { parameters.grad("\(n.name).\($0.suffix)")! }
             let st = n.layer.state(n.inputs.map { shapes[$0.id] }).map { parameters.stateTensor("\(n.name).\($0.suffix)")! }
-            let out = Tensor(shapes[n.output.id], activations.base + valueOffset[n.output.id])
-            let dOut = Tensor(shapes[n.output.id], gradients.base + gradOffset[n.output.id]!)
+            let out = activations.tensor(shapes[n.output.id], at: valueOffset[n.output.id])
+            let dOut = gradients.tensor(shapes[n.output.id], at: gradOffset[n.output.id]!)
             contexts.append(LayerContext(name: n.name, inputs: ins, output: out, dInputs: dIns, dOutput: dOut,
                                          params: ps, grads: gs, state: st,
                                          saved: savedArena.base + savedOffsets[k], workspace: workspace.base))
         }
         let outIDs = Set(outputs.map(\.id))
         for (id, off) in gradOffset.enumerated() where !outIDs.contains(id) {
-            if let off { zeroOnBackward.append(Tensor(shapes[id], gradients.base + off)) }
+            if let off { zeroOnBackward.append(gradients.tensor(shapes[id], at: off)) }
         }
     }
 
     /// The buffer of a value (write graph inputs here; read outputs after `forward`).
-    public func value(_ v: Value) -> Tensor { Tensor(graph.shapes[v.id], activations.base + valueOffset[v.id]) }
+    public func value(_ v: Value) -> Tensor { activations.tensor(graph.shapes[v.id], at: valueOffset[v.id]) }
 
     /// The gradient buffer of a value (set outputs' gradients here before `backward`), or nil
     /// for a graph input planned without input gradients.
-    public func gradient(_ v: Value) -> Tensor? { gradOffset[v.id].map { Tensor(graph.shapes[v.id], gradients.base + $0) } }
+    public func gradient(_ v: Value) -> Tensor? { gradOffset[v.id].map { gradients.tensor(graph.shapes[v.id], at: $0) } }
 
     public func forward(mode: Mode) {
         for (k, n) in graph.nodes.enumerated() {

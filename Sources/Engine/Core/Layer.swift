@@ -72,8 +72,10 @@ public struct LayerContext: @unchecked Sendable {
 /// Layers are immutable descriptions (kernel size, stride, ...); all memory comes from the
 /// graph's plan, so a layer value can be shared and a call never allocates.
 public protocol Layer: Sendable {
-    /// Short op name for summaries ("conv2d", "maxpool2d").
+    /// Short op name ("conv", "maxpool").
     var kind: String { get }
+    /// The op name for these inputs, for summaries ("conv2d" for an N×C×H×W input).
+    func kind(for inputs: [Shape]) -> String
     /// Output shape for these inputs. Throws `EngineError.shape` naming `name` when the
     /// inputs do not fit, `EngineError.parameter` when the layer's settings are invalid.
     func outputShape(_ inputs: [Shape], name: String) throws -> Shape
@@ -90,6 +92,7 @@ public protocol Layer: Sendable {
 }
 
 extension Layer {
+    public func kind(for inputs: [Shape]) -> String { kind }
     public func parameters(_ inputs: [Shape]) -> [TensorSpec] { [] }
     public func state(_ inputs: [Shape]) -> [TensorSpec] { [] }
     public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 0 }

@@ -44,13 +44,13 @@ public final class ParameterStore: @unchecked Sendable {
     }
 
     public func value(_ name: String) -> Tensor? {
-        index[name].map { Tensor(entries[$0].shape, values.base + entries[$0].offset) }
+        index[name].map { values.tensor(entries[$0].shape, at: entries[$0].offset) }
     }
     public func grad(_ name: String) -> Tensor? {
-        index[name].map { Tensor(entries[$0].shape, grads.base + entries[$0].offset) }
+        index[name].map { grads.tensor(entries[$0].shape, at: entries[$0].offset) }
     }
     public func stateTensor(_ name: String) -> Tensor? {
-        stateIndex[name].map { Tensor(stateEntries[$0].shape, state.base + stateEntries[$0].offset) }
+        stateIndex[name].map { state.tensor(stateEntries[$0].shape, at: stateEntries[$0].offset) }
     }
 
     public func zeroGrads() { grads.zero() }

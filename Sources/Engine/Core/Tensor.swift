@@ -1,13 +1,17 @@
-/// A non-owning view of float32 data with a shape (layout: see `Shape`). Views point into
-/// arenas owned by a `Graph` plan, a `ParameterStore` or a `HostTensor`; copying a view
-/// copies the pointer, not the data.
+/// A view of float32 data with a shape (layout: see `Shape`). Views point into arenas owned
+/// by an `Executor`, a `ParameterStore` or a `HostTensor`; copying a view copies the pointer,
+/// not the data. A view keeps its arena alive (`owner`), so a view outliving the object it
+/// came from stays valid — Swift may end an object's lifetime right after its last use.
 public struct Tensor: @unchecked Sendable {
     public let shape: Shape
     public let data: UnsafeMutablePointer<Float>
+    /// The storage `data` points into, retained; nil for memory the caller manages.
+    public let owner: AnyObject?
 
-    public init(_ shape: Shape, _ data: UnsafeMutablePointer<Float>) {
+    public init(_ shape: Shape, _ data: UnsafeMutablePointer<Float>, owner: AnyObject? = nil) {
         self.shape = shape
         self.data = data
+        self.owner = owner
     }
 
     public var count: Int { shape.count }
@@ -21,7 +25,7 @@ public struct Tensor: @unchecked Sendable {
     /// The same data seen with another shape of equal element count.
     public func reshaped(_ s: Shape) -> Tensor {
         precondition(s.count == count, "reshape \(shape) to \(s)")
-        return Tensor(s, data)
+        return Tensor(s, data, owner: owner)
     }
 }
 
@@ -32,7 +36,7 @@ public final class HostTensor: @unchecked Sendable {
 
     public init(_ shape: Shape) {
         storage = FloatBuffer(count: shape.count)
-        tensor = Tensor(shape, storage.base)
+        tensor = storage.tensor(shape)
     }
     public convenience init(_ shape: Shape, _ values: [Float]) {
         precondition(values.count == shape.count, "\(values.count) values for shape \(shape)")

@@ -22,13 +22,15 @@ public struct LossSum: Sendable, Equatable {
 }
 
 /// Integer class labels, one per pixel: N×spatial (or N×1×spatial; N for N×C logits).
-/// A non-owning view like `Tensor`.
+/// A view like `Tensor`, keeping its owner (if any) alive.
 public struct LabelTensor: @unchecked Sendable {
     public let shape: Shape
     public let data: UnsafeMutablePointer<Int32>
-    public init(_ shape: Shape, _ data: UnsafeMutablePointer<Int32>) {
+    public let owner: AnyObject?
+    public init(_ shape: Shape, _ data: UnsafeMutablePointer<Int32>, owner: AnyObject? = nil) {
         self.shape = shape
         self.data = data
+        self.owner = owner
     }
     public var count: Int { shape.count }
     public var array: [Int32] { Array(UnsafeBufferPointer(start: data, count: count)) }
@@ -36,18 +38,25 @@ public struct LabelTensor: @unchecked Sendable {
 
 /// Labels that own their storage (loaders, tests).
 public final class HostLabelTensor: @unchecked Sendable {
+    /// Owns the memory; `labels` views it and keeps it alive.
+    final class Storage {
+        let base: UnsafeMutablePointer<Int32>
+        init(count: Int) {
+            base = .allocate(capacity: max(count, 1))
+            base.initialize(repeating: 0, count: max(count, 1))
+        }
+        deinit { base.deallocate() }
+    }
     public let labels: LabelTensor
     public init(_ shape: Shape) {
-        let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(shape.count, 1))
-        p.initialize(repeating: 0, count: max(shape.count, 1))
-        labels = LabelTensor(shape, p)
+        let storage = Storage(count: shape.count)
+        labels = LabelTensor(shape, storage.base, owner: storage)
     }
     public convenience init(_ shape: Shape, _ values: [Int32]) {
         precondition(values.count == shape.count, "\(values.count) labels for shape \(shape)")
         self.init(shape)
         labels.data.update(from: values, count: values.count)
     }
-    deinit { labels.data.deallocate() }
     public var shape: Shape { labels.shape }
     public var data: UnsafeMutablePointer<Int32> { labels.data }
 }

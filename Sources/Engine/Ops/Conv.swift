@@ -38,7 +38,7 @@ public struct Conv: Layer {
 
     public var kind: String { dims.map { "conv\($0)d" } ?? "conv" }
     /// The kind for an input shape ("conv2d" for N×C×H×W), for summaries of dims-free layers.
-    public func kind(for input: Shape) -> String { "conv\(input.rank - 2)d" }
+    public func kind(for inputs: [Shape]) -> String { "conv\(inputs[0].rank - 2)d" }
 
     public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
         try requireInputs(inputs, 1, layer: name)

@@ -42,7 +42,7 @@ public struct ConvTranspose: Layer {
 
     public var kind: String { dims.map { "conv_transpose\($0)d" } ?? "conv_transpose" }
     /// The kind for an input shape ("conv_transpose2d" for N×C×H×W).
-    public func kind(for input: Shape) -> String { "conv_transpose\(input.rank - 2)d" }
+    public func kind(for inputs: [Shape]) -> String { "conv_transpose\(inputs[0].rank - 2)d" }
 
     public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
         try requireInputs(inputs, 1, layer: name)
