@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `rstrain doctor` as one process, without mpirun (a world of one).

@@ -1,5 +1,6 @@
 import DataIO
 import Foundation
+import TestSupport
 import XCTest
 
 final class GeoTIFFTests: XCTestCase {

@@ -1,6 +1,7 @@
 import DataIO
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 final class WeightsFileTests: XCTestCase {

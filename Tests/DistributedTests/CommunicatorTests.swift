@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import TestSupport
 import XCTest
 
 /// The Communicator in this process: a world of one (the test runner is never under mpirun).

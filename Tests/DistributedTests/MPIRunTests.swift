@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `rstrain doctor` under `mpirun -n 3`: real processes talking through Open MPI.

@@ -45,22 +45,10 @@ public struct ConvTranspose: Layer {
     public func kind(for inputs: [Shape]) -> String { "conv_transpose\(inputs[0].rank - 2)d" }
 
     public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
-        try requireInputs(inputs, 1, layer: name)
+        let sr = try settings.checkInput(inputs, dims: dims, outChannels: outChannels, inChannels: inChannels, layer: name)
         let x = inputs[0]
-        let sr = x.rank - 2
-        let form = "N×C×L, N×C×H×W or N×C×D×H×W"
-        guard (1...3).contains(sr) else { throw EngineError.shape(layer: name, expected: form, got: "\(x)") }
-        if let dims, dims != sr {
-            throw EngineError.shape(layer: name, expected: "a \(dims)D input (rank \(dims + 2))", got: "\(x) (rank \(x.rank))")
-        }
-        guard outChannels >= 1 else { throw EngineError.parameter(layer: name, message: "outChannels \(outChannels) must be at least 1") }
-        try settings.validate(spatialRank: sr, layer: name)
         guard outputPadding.count == 1 || outputPadding.count == sr else {
             throw EngineError.parameter(layer: name, message: "outputPadding \(outputPadding) has \(outputPadding.count) values for \(sr) spatial dim(s)")
-        }
-        guard x.dims.allSatisfy({ $0 >= 1 }) else { throw EngineError.shape(layer: name, expected: "non-empty \(form)", got: "\(x)") }
-        if let c = inChannels, c != x.channels {
-            throw EngineError.shape(layer: name, expected: "\(c) input channels", got: "\(x) (\(x.channels) channels)")
         }
         let ks = settings.list(settings.kernel, spatialRank: sr), ss = settings.list(settings.stride, spatialRank: sr)
         let ps = settings.list(settings.padding, spatialRank: sr), ds = settings.list(settings.dilation, spatialRank: sr)

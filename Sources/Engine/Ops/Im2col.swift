@@ -36,6 +36,26 @@ public struct ConvSettings: Sendable, Equatable {
         }
     }
 
+    /// The checks Conv and ConvTranspose share: one N×C×spatial input of `dims` spatial dims
+    /// (if fixed) and `inChannels` channels (if fixed), valid settings. Returns the spatial rank.
+    func checkInput(_ inputs: [Shape], dims: Int?, outChannels: Int, inChannels: Int?, layer name: String) throws -> Int {
+        try requireInputs(inputs, 1, layer: name)
+        let x = inputs[0]
+        let sr = x.rank - 2
+        let form = "N×C×L, N×C×H×W or N×C×D×H×W"
+        guard (1...3).contains(sr) else { throw EngineError.shape(layer: name, expected: form, got: "\(x)") }
+        if let dims, dims != sr {
+            throw EngineError.shape(layer: name, expected: "a \(dims)D input (rank \(dims + 2))", got: "\(x) (rank \(x.rank))")
+        }
+        guard outChannels >= 1 else { throw EngineError.parameter(layer: name, message: "outChannels \(outChannels) must be at least 1") }
+        try validate(spatialRank: sr, layer: name)
+        guard x.dims.allSatisfy({ $0 >= 1 }) else { throw EngineError.shape(layer: name, expected: "non-empty \(form)", got: "\(x)") }
+        if let c = inChannels, c != x.channels {
+            throw EngineError.shape(layer: name, expected: "\(c) input channels", got: "\(x) (\(x.channels) channels)")
+        }
+        return sr
+    }
+
     /// Values for the spatial dims of a rank-`sr` input, for messages and parameter shapes.
     func list(_ a: [Int], spatialRank sr: Int) -> [Int] { a.count == 1 ? Array(repeating: a[0], count: sr) : a }
 }

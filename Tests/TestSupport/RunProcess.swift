@@ -1,17 +1,17 @@
+/// Helpers shared by the test targets that run processes (rstrain, mpirun, gdalinfo, python3).
 import Foundation
-import XCTest
 
 /// Output of a finished child process.
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct ProcessResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// Runs `executable` with `arguments` (PATH looked up via /usr/bin/env), killing it after
 /// `timeout` seconds so a hung child fails the test instead of hanging the suite.
 /// MPI variables of this process (a singleton MPI may have set some) are not passed on.
-func runProcess(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:],
+public func runProcess(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:],
                 timeout: TimeInterval = 120) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -43,14 +43,14 @@ func runProcess(_ executable: String, _ arguments: [String], environment extra: 
 }
 
 /// True if `name` is found on PATH.
-func onPath(_ name: String) -> Bool {
+public func onPath(_ name: String) -> Bool {
     (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
         FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
     }
 }
 
 /// The `rstrain` executable built next to this test bundle (.build/<triple>/<config>/rstrain).
-func rstrainBinary() throws -> String {
+public func rstrainBinary() throws -> String {
     let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var candidates = [exe.deletingLastPathComponent().appendingPathComponent("rstrain").path]
     candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("rstrain").path)
@@ -60,7 +60,7 @@ func rstrainBinary() throws -> String {
     return found
 }
 
-struct TestSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
