@@ -49,10 +49,10 @@ public indirect enum LRSchedule: Sendable, Equatable {
     /// negative or non-finite rates, non-positive periods.
     public func validate() throws {
         func rate(_ v: Float, _ key: String) throws {
-            guard v.isFinite, v >= 0 else { throw LRScheduleError(key: key, "must be a finite number ≥ 0, got \(v)") }
+            guard v.isFinite, v >= 0 else { throw LRScheduleError(key: key, "must be a finite number ≥ 0, got \(v)", context: LRScheduleError.context) }
         }
         func positive(_ v: Int, _ key: String) throws {
-            guard v > 0 else { throw LRScheduleError(key: key, "must be > 0, got \(v)") }
+            guard v > 0 else { throw LRScheduleError(key: key, "must be > 0, got \(v)", context: LRScheduleError.context) }
         }
         switch self {
         case let .constant(lr):
@@ -64,21 +64,19 @@ public indirect enum LRSchedule: Sendable, Equatable {
         case let .cosine(lr, totalSteps, minLR):
             try rate(lr, "lr"); try positive(totalSteps, "total_steps"); try rate(minLR, "min_lr")
         case let .warmup(steps, startFactor, then):
-            guard steps >= 0 else { throw LRScheduleError(key: "steps", "must be ≥ 0, got \(steps)") }
+            guard steps >= 0 else { throw LRScheduleError(key: "steps", "must be ≥ 0, got \(steps)", context: LRScheduleError.context) }
             guard startFactor.isFinite, startFactor >= 0, startFactor <= 1 else {
-                throw LRScheduleError(key: "start_factor", "must be in [0, 1], got \(startFactor)")
+                throw LRScheduleError(key: "start_factor", "must be in [0, 1], got \(startFactor)", context: LRScheduleError.context)
             }
             do { try then.validate() } catch let e as LRScheduleError { throw e.nested(in: "schedule") }
         }
     }
 }
 
-/// A bad schedule setting. `key` is the path of the JSON key at fault ("decay_steps",
-/// "schedule.min_lr" inside a warm-up, "type" for an unknown kind).
-public struct LRScheduleError: Error, CustomStringConvertible, Equatable {
-    public let key: String
-    public let message: String
-    public init(key: String, _ message: String) { self.key = key; self.message = message }
-    public var description: String { "learning-rate schedule: key '\(key)' \(message)" }
-    func nested(in parent: String) -> LRScheduleError { LRScheduleError(key: "\(parent).\(key)", message) }
+/// A bad schedule setting: a `ConfigError` whose `key` is the path of the JSON key at fault
+/// ("decay_steps", "schedule.min_lr" inside a warm-up, "type" for an unknown kind).
+public typealias LRScheduleError = ConfigError
+
+extension ConfigError {
+    static let context = "learning-rate schedule"
 }
