@@ -1,7 +1,7 @@
 // swift-tools-version:5.9
 // rstrain: distributed data-parallel trainer for land-cover deep learning.
 // One module per role: C shims (CMPI, COpenBLAS, CGDAL, CHDF5), Engine (tensors, ops, losses,
-// optimizers), DataIO (GDAL / HDF5 I/O), Distributed (MPI), CLI (the `rstrain` executable).
+// optimizers), Models (the model zoo), DataIO (GDAL / HDF5 I/O), Distributed (MPI), CLI (the `rstrain` executable).
 import PackageDescription
 
 let package = Package(
@@ -25,16 +25,18 @@ let package = Package(
 
         .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine",
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Models", dependencies: ["Engine"], path: "Sources/Models"),
         .target(name: "DataIO", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/DataIO"),
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
         .executableTarget(name: "rstrain",
-                          dependencies: ["Engine", "DataIO", "Distributed",
+                          dependencies: ["Engine", "Models", "DataIO", "Distributed",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
         // Process helpers shared by the test targets that run rstrain, mpirun, gdalinfo, python3.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "DataIO"], path: "Tests/ModelsTests"),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "TestSupport"], path: "Tests/DataIOTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"], path: "Tests/DistributedTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"], path: "Tests/CLITests"),

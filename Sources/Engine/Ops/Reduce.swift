@@ -1,0 +1,78 @@
+/// Mean over one axis, removing it. Shapes: N×C×D×H×W → N×C×H×W (axis 2: a time series of
+/// images collapsed to one map), or any rank ≥ 3 with 1 ≤ axis < rank.
+///   y[a, b] = (1/D) Σ_d x[a, d, b]   with a the outer index, b the inner one
+public struct MeanAxis: Layer {
+    public let axis: Int
+    public init(axis: Int) { self.axis = axis }
+    public var kind: String { "mean_axis" }
+
+    public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
+        try requireInputs(inputs, 1, layer: name)
+        let x = inputs[0]
+        guard axis >= 1, axis < x.rank, x.rank >= 2 else {
+            throw EngineError.shape(layer: name, expected: "a tensor with an axis \(axis) to average (and a batch axis before it)", got: "\(x)")
+        }
+        var d = x.dims
+        d.remove(at: axis)
+        return Shape(d)
+    }
+
+    /// (outer, length of the axis, inner) sizes.
+    private func split(_ s: Shape) -> (Int, Int, Int) {
+        (s.dims[..<axis].reduce(1, *), s.dims[axis], s.dims[(axis + 1)...].reduce(1, *))
+    }
+
+    // forward: y[a, b] = mean_d x[a, d, b]
+    public func forward(_ c: LayerContext, mode: Mode) {
+        let (outer, n, inner) = split(c.inputs[0].shape)
+        let x = c.inputs[0].data, y = c.output.data, scale = 1 / Float(n)
+        for a in 0..<outer {
+            let ya = y + a * inner
+            ya.update(repeating: 0, count: inner)
+            for d in 0..<n {
+                let xd = x + (a * n + d) * inner
+                for b in 0..<inner { ya[b] += xd[b] }
+            }
+            for b in 0..<inner { ya[b] *= scale }
+        }
+    }
+
+    // backward: dx[a, d, b] += dy[a, b] / D
+    public func backward(_ c: LayerContext, mode: Mode) {
+        guard let dxT = c.dInputs[0] else { return }
+        let (outer, n, inner) = split(c.inputs[0].shape)
+        let dx = dxT.data, dy = c.dOutput.data, scale = 1 / Float(n)
+        for a in 0..<outer {
+            let dya = dy + a * inner
+            for d in 0..<n {
+                let dxd = dx + (a * n + d) * inner
+                for b in 0..<inner { dxd[b] += dya[b] * scale }
+            }
+        }
+    }
+}
+
+/// The same data under another per-sample shape (batch kept). Shapes: N×… → N×`shape`,
+/// equal element counts. Copies, so no two values share memory.
+public struct Reshape: Layer {
+    public let shape: [Int]
+    public init(_ perSample: [Int]) { shape = perSample }
+    public var kind: String { "reshape" }
+
+    public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
+        try requireInputs(inputs, 1, layer: name)
+        let x = inputs[0]
+        guard x.rank >= 1, shape.allSatisfy({ $0 >= 1 }), shape.reduce(1, *) == x.perSample else {
+            throw EngineError.shape(layer: name, expected: "N×\(shape.map(String.init).joined(separator: "×")) elements per sample (\(shape.reduce(1, *)))", got: "\(x)")
+        }
+        return Shape([x.batch] + shape)
+    }
+
+    public func forward(_ c: LayerContext, mode: Mode) { c.output.copy(from: c.inputs[0].data) }
+
+    public func backward(_ c: LayerContext, mode: Mode) {
+        guard let dx = c.dInputs[0]?.data else { return }
+        let dy = c.dOutput.data
+        for i in 0..<c.output.count { dx[i] += dy[i] }
+    }
+}
