@@ -1,16 +1,20 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Models
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the engine: sgemm, conv kernels (GFLOP/s).",
+        abstract: "Measure the engine: sgemm, conv kernels (GFLOP/s), training workloads (samples/s).",
         discussion: "Benchmarks, not tests: run them side by side with the peer on the same machine."
     )
 
-    @Argument(help: "What to measure: sgemm or conv.")
+    @Argument(help: "What to measure: sgemm, conv, or workload NAME (\(Workload.all.map(\.name).joined(separator: ", ")), or all).")
     var kernel: String
+
+    @Argument(help: "The workload name, after `workload`.")
+    var name: String?
 
     @Option(help: "BLAS threads (default: every core, or 1 per rank when ranks share a host).")
     var threads: Int?
@@ -22,8 +26,16 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["sgemm", "conv"].contains(kernel) else {
-            throw ValidationError("unknown benchmark '\(kernel)': expected sgemm or conv")
+        guard ["sgemm", "conv", "workload"].contains(kernel) else {
+            throw ValidationError("unknown benchmark '\(kernel)': expected sgemm, conv or workload NAME")
+        }
+        if kernel == "workload" {
+            guard let name else { throw ValidationError("bench workload needs a NAME: \(Workload.all.map(\.name).joined(separator: ", ")), or all") }
+            guard name == "all" || Workload.named(name) != nil else {
+                throw ValidationError("unknown workload '\(name)': expected \(Workload.all.map(\.name).joined(separator: ", ")), or all")
+            }
+        } else if name != nil {
+            throw ValidationError("only `bench workload` takes a name")
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -34,7 +46,10 @@ struct BenchCommand: ParsableCommand {
         if !json { print("BLAS core: \(BLASCore.summary)") }
         switch kernel {
         case "sgemm": SgemmBench.run(seconds: seconds, report: report)
-        default: try ConvBench.run(seconds: seconds, report: report)
+        case "conv": try ConvBench.run(seconds: seconds, report: report)
+        default:
+            let list = name == "all" ? Workload.all : [Workload.named(name!)!]
+            for w in list { try WorkloadBench.run(w, seconds: max(seconds, 8), report: report) }
         }
     }
 }
