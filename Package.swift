@@ -33,10 +33,11 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
-        // Process helpers shared by the test targets that run rstrain, mpirun, gdalinfo, python3.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "DataIO"], path: "Tests/ModelsTests"),
+        // Shared by the test targets: the gradient checker, process helpers (rstrain, mpirun,
+        // gdalinfo, python3).
+        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "TestSupport"], path: "Tests/DataIOTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"], path: "Tests/DistributedTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"], path: "Tests/CLITests"),

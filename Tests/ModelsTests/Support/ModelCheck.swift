@@ -1,0 +1,115 @@
+import DataIO
+import Engine
+import Foundation
+import Models
+import TestSupport
+import XCTest
+
+/// Checks every builder goes through: gradients of a whole tiny model, learning a small
+/// synthetic task, weights round trips.
+enum ModelCheck {
+    /// Central-difference check of every parameter (sampled) and the input of a tiny model:
+    /// the wiring of the whole graph (skips, concatenations, heads), in training mode (batch
+    /// statistics, dropout with fixed masks). Elements whose ±step moves a ReLU sign or a
+    /// max-pool argmax are skipped (GradCheck's kink rule), which lets the step stay at 1e-2,
+    /// large enough that float32 rounding (amplified by batch norm) stays far below tolerance.
+    static func gradients(_ spec: [String: Any], input: [Int], batch: Int = 2, step: Float = 1e-2, mode: Mode = .training(seed: 42),
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let m = try ModelZoo.build(spec, batch: batch, input: input)
+        try GradCheck.checkGraph(m.graph, inputs: [m.input], output: m.output, what: m.arch, mode: mode, step: step,
+                                 maxPerTensor: 40, file: file, line: line)
+    }
+
+    /// Trains `steps` Adam steps on a learnable synthetic task matched to the model's output:
+    ///   dense classification (N×K×spatial): a pixel's class is the band (of the first K) that
+    ///     is raised at that pixel; scene classification (N×K): the band raised over the sample;
+    ///   regression: the target is a fixed linear mix of bands (per pixel, or the sample mean).
+    /// Returns the mean loss of the first and of the last 5 steps.
+    static func train(_ spec: [String: Any], input: [Int], batch: Int = 8, steps: Int = 40,
+                      lr: Float = 3e-3, seed: UInt64 = 1) throws -> (first: Float, last: Float) {
+        let m = try ModelZoo.build(spec, batch: batch, input: input)
+        let ex = try m.plan()
+        ex.parameters.initialize(seed: seed)
+        let adam = try Adam(for: ex.parameters)
+        let out = m.outputShape, k = out[1]
+        let x = ex.value(m.input), logits = ex.value(m.output), dLogits = ex.gradient(m.output)!
+        let bands = input[0], perBand = input.dropFirst().reduce(1, *)
+        let outPixels = out.spatial.reduce(1, *)
+        let labels = HostLabelTensor(Shape([batch] + out.spatial))
+        let target = HostTensor(out)
+        var rng = SplitMix64(seed: seed &+ 7)
+        var losses: [Float] = []
+        for s in 0..<steps {
+            for i in 0..<x.count { x.data[i] = 0.5 * rng.normal() }
+            for n in 0..<batch {
+                let xn = x.data + n * bands * perBand
+                if m.task == .classification {
+                    if outPixels == 1 || outPixels != perBand {
+                        // One class per sample: raise that band everywhere.
+                        let c = Int(rng.next() % UInt64(min(k, bands)))
+                        for i in 0..<perBand { xn[c * perBand + i] += 1.5 }
+                        for p in 0..<outPixels { labels.data[n * outPixels + p] = Int32(c) }
+                    } else {
+                        // One class per pixel (the output grid is the input's).
+                        for p in 0..<perBand {
+                            let c = Int(rng.next() % UInt64(min(k, bands)))
+                            xn[c * perBand + p] += 1.5
+                            labels.data[n * outPixels + p] = Int32(c)
+                        }
+                    }
+                } else {
+                    for j in 0..<k {
+                        for p in 0..<outPixels {
+                            // Mix of bands: (band j − band j+1)/2, at the pixel or over the sample.
+                            let b0 = j % bands, b1 = (j + 1) % bands
+                            var v: Float = 0
+                            if outPixels == perBand {
+                                v = xn[b0 * perBand + p] - xn[b1 * perBand + p]
+                            } else {
+                                for i in 0..<perBand { v += xn[b0 * perBand + i] - xn[b1 * perBand + i] }
+                                v /= Float(perBand)
+                            }
+                            target.data[(n * k + j) * outPixels + p] = 0.5 * v
+                        }
+                    }
+                }
+            }
+            ex.forward(mode: .training(seed: UInt64(s)))
+            let l: Float
+            if m.task == .classification {
+                l = try SoftmaxCrossEntropy().compute(logits: logits, target: .hard(labels.labels), gradient: dLogits)
+            } else {
+                l = try MeanSquaredError().compute(prediction: logits, target: target.tensor, gradient: dLogits)
+            }
+            losses.append(l)
+            ex.parameters.zeroGrads()
+            ex.backward(mode: .training(seed: UInt64(s)))
+            try adam.update(ex.parameters, learningRate: lr)
+        }
+        let mean = { (a: ArraySlice<Float>) in a.reduce(0, +) / Float(a.count) }
+        return (mean(losses.prefix(5)), mean(losses.suffix(5)))
+    }
+
+    /// Saves a model's weights (parameters and running statistics) to HDF5, loads them into a
+    /// fresh build of the same spec and compares bit for bit; a differently sized model must be
+    /// refused with a message naming a mismatched tensor.
+    static func weightsRoundTrip(_ spec: [String: Any], input: [Int], mismatched: [String: Any],
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rstrain-weights-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("m.h5").path
+        let a = try ModelZoo.build(spec, input: input).plan()
+        a.parameters.initialize(seed: 5)
+        for i in 0..<a.parameters.state.count { a.parameters.state.base[i] = Float(i % 7) * 0.25 }
+        try WeightsFile.save(a.parameters, to: path)
+        let b = try ModelZoo.build(spec, input: input).plan()
+        try WeightsFile.load(b.parameters, from: path)
+        XCTAssertEqual(Array(a.parameters.values.buffer).map(\.bitPattern), Array(b.parameters.values.buffer).map(\.bitPattern), file: file, line: line)
+        XCTAssertEqual(Array(a.parameters.state.buffer).map(\.bitPattern), Array(b.parameters.state.buffer).map(\.bitPattern), file: file, line: line)
+        let c = try ModelZoo.build(mismatched, input: input).plan()
+        XCTAssertThrowsError(try WeightsFile.load(c.parameters, from: path), file: file, line: line) { e in
+            XCTAssertTrue("\(e)".contains("shape") || "\(e)".contains("missing") || "\(e)".contains("unexpected"), "\(e)", file: file, line: line)
+        }
+    }
+}
