@@ -19,8 +19,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "BLAS threads (default: every core, or 1 per rank when ranks share a host).")
     var threads: Int?
 
-    @Option(help: "Minimum seconds of measurement per case.")
-    var seconds: Double = 2
+    @Option(help: "Minimum seconds of measurement per case (default 2; 8 for workloads, as the PyTorch reference).")
+    var seconds: Double?
 
     @Flag(help: "One JSON object per line.")
     var json = false
@@ -45,11 +45,11 @@ struct BenchCommand: ParsableCommand {
         let report = BenchReport(json: json)
         if !json { print("BLAS core: \(BLASCore.summary)") }
         switch kernel {
-        case "sgemm": SgemmBench.run(seconds: seconds, report: report)
-        case "conv": try ConvBench.run(seconds: seconds, report: report)
+        case "sgemm": SgemmBench.run(seconds: seconds ?? 2, report: report)
+        case "conv": try ConvBench.run(seconds: seconds ?? 2, report: report)
         default:
             let list = name == "all" ? Workload.all : [Workload.named(name!)!]
-            for w in list { try WorkloadBench.run(w, seconds: max(seconds, 8), report: report) }
+            for w in list { try WorkloadBench.run(w, seconds: seconds ?? 8, report: report) }
         }
     }
 }
