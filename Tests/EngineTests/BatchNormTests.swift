@@ -162,7 +162,8 @@ final class BatchNormTests: XCTestCase {
 
 /// BatchNorm whose running statistics start away from (0, 1), for the inference gradient check.
 private struct BNWithStats: Layer {
-    let bn = BatchNorm()
+    let bn: BatchNorm
+    init(relu: Bool = false) { bn = BatchNorm(relu: relu) }
     var kind: String { bn.kind }
     func outputShape(_ inputs: [Shape], name: String) throws -> Shape { try bn.outputShape(inputs, name: name) }
     func parameters(_ inputs: [Shape]) -> [TensorSpec] { bn.parameters(inputs) }
@@ -173,4 +174,63 @@ private struct BNWithStats: Layer {
     func savedCount(_ inputs: [Shape], output: Shape) -> Int { bn.savedCount(inputs, output: output) }
     func forward(_ c: LayerContext, mode: Mode) { bn.forward(c, mode: mode) }
     func backward(_ c: LayerContext, mode: Mode) { bn.backward(c, mode: mode) }
+}
+
+/// BatchNorm with a fused ReLU against BatchNorm followed by a separate ReLU layer.
+final class BatchNormReLUTests: XCTestCase {
+    /// Both graphs on the same input and parameters, training and inference; outputs, input
+    /// gradients, parameter gradients and running statistics must agree.
+    func testMatchesBatchNormThenReLU() throws {
+        for (si, shape) in [Shape(6, 3), Shape(2, 3, 13), Shape(2, 4, 9, 7), Shape(2, 2, 3, 5, 6)].enumerated() {
+            for mode in [Mode.training(seed: 3), .inference] {
+                func run(_ fused: Bool) throws -> (y: [Float], dx: [Float], grads: [Float], state: [Float]) {
+                    let g = Graph()
+                    let x = g.input("x", shape)
+                    var y = try g.add("bn", BatchNorm(relu: fused), x)
+                    if !fused { y = try g.add("relu", Activation.relu, y) }
+                    let ex = try g.plan(outputs: [y], inputGradients: true)
+                    ex.parameters.initialize(seed: 1)
+                    var rng = SplitMix64(seed: UInt64(20 + si))
+                    for e in ex.parameters.entries {
+                        let t = ex.parameters.value(e.name)!
+                        for i in 0..<t.count { t.data[i] += 0.3 * rng.normal() }
+                    }
+                    let rm = ex.parameters.stateTensor("bn.running_mean")!, rv = ex.parameters.stateTensor("bn.running_var")!
+                    for i in 0..<rm.count { rm.data[i] = 0.2 * rng.normal(); rv.data[i] = 0.5 + rng.uniform() }
+                    let xv = ex.value(x)
+                    for i in 0..<xv.count { xv.data[i] = 2 * rng.normal() + 0.5 }
+                    ex.forward(mode: mode)
+                    let dy = ex.gradient(y)!
+                    for i in 0..<dy.count { dy.data[i] = rng.normal() }
+                    ex.backward(mode: mode)
+                    return (ex.value(y).array, ex.gradient(x)!.array, ex.parameters.grads.buffer.map { $0 },
+                            ex.parameters.state.buffer.map { $0 })
+                }
+                let a = try run(true), b = try run(false)
+                XCTAssertTrue(a.y.contains(0) && a.y.contains { $0 > 0 }, "both sides of the kink exercised")
+                ConvCheck.assertClose(a.y, b.y, "\(shape) \(mode) y")
+                ConvCheck.assertClose(a.dx, b.dx, "\(shape) \(mode) dx")
+                ConvCheck.assertClose(a.grads, b.grads, "\(shape) \(mode) parameter gradients")
+                ConvCheck.assertClose(a.state, b.state, "\(shape) \(mode) running statistics")
+            }
+        }
+    }
+
+    func testGradients() throws {
+        // GradCheck's kink rule skips elements whose step flips the fused ReLU's sign. In
+        // training every input moves every output of its channel, so a smaller step than the
+        // default keeps most elements clear of the kinks.
+        for s in [Shape(4, 3), Shape(2, 3, 5), Shape(3, 2, 3, 4), Shape(2, 2, 2, 3, 3)] {
+            let r = try GradCheck.check(BatchNorm(relu: true), inputs: [s], mode: .training(seed: 5), step: 2e-3)
+            XCTAssertGreaterThan(r.checked, 2 * r.skipped, "\(s)")
+        }
+        try GradCheck.check(BatchNorm(affine: false, relu: true), inputs: [Shape(3, 2, 5)], mode: .training(seed: 5), step: 2e-3)
+        try GradCheck.check(BNWithStats(relu: true), inputs: [Shape(2, 3, 4, 5)], mode: .inference)
+    }
+
+    func testKindAndParameters() throws {
+        XCTAssertEqual(BatchNorm(relu: true).kind, "batchnorm_relu")
+        XCTAssertEqual(BatchNorm(relu: true).parameters([Shape(2, 5, 3)]), BatchNorm().parameters([Shape(2, 5, 3)]))
+        XCTAssertEqual(BatchNorm(relu: true).state([Shape(2, 5, 3)]), BatchNorm().state([Shape(2, 5, 3)]))
+    }
 }

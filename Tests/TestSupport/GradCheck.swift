@@ -128,14 +128,18 @@ public enum GradCheck {
         return result
     }
 
-    /// The discrete state of a forward pass: the sign of every ReLU/LeakyReLU input and every
-    /// max-pool argmax. Finite differences are only valid where it does not change.
+    /// The discrete state of a forward pass: the sign of every ReLU/LeakyReLU input (fused ones
+    /// included) and every max-pool argmax. Finite differences are only valid where it does not change.
     static func kinkPattern(_ g: Graph, _ ex: Executor) -> [Int32] {
         var p: [Int32] = []
         for n in g.nodes {
             let x = ex.value(n.inputs[0])
             if let a = n.layer as? Activation, a.function == .relu || a.kind == "leaky_relu" {
                 for i in 0..<x.count { p.append(x.data[i] > 0 ? 1 : 0) }
+            } else if n.layer.kind == "batchnorm_relu" {
+                // The fused ReLU's input is positive exactly where its output is.
+                let y = ex.value(n.output)
+                for i in 0..<y.count { p.append(y.data[i] > 0 ? 1 : 0) }
             } else if let m = n.layer as? MaxPool {
                 let geo = PoolGeometry(input: x.shape, kernel: m.kernel, stride: m.stride, padding: m.padding)
                 let count = geo.planes * geo.output.count

@@ -25,6 +25,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "One JSON object per line.")
     var json = false
 
+    @Flag(help: "bench workload: also time every layer (forward, backward, GFLOP/s) and print the most expensive ones.")
+    var profile = false
+
+    @Option(help: "Rows of the --profile table.")
+    var top: Int = 25
+
     func validate() throws {
         guard ["sgemm", "conv", "workload"].contains(kernel) else {
             throw ValidationError("unknown benchmark '\(kernel)': expected sgemm, conv or workload NAME")
@@ -36,6 +42,8 @@ struct BenchCommand: ParsableCommand {
             }
         } else if name != nil {
             throw ValidationError("only `bench workload` takes a name")
+        } else if profile {
+            throw ValidationError("--profile applies to `bench workload` only")
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -49,7 +57,7 @@ struct BenchCommand: ParsableCommand {
         case "conv": try ConvBench.run(seconds: seconds ?? 2, report: report)
         default:
             let list = name == "all" ? Workload.all : [Workload.named(name!)!]
-            for w in list { try WorkloadBench.run(w, seconds: seconds ?? 8, report: report) }
+            for w in list { try WorkloadBench.run(w, seconds: seconds ?? 8, report: report, profile: profile, top: top) }
         }
     }
 }

@@ -8,6 +8,14 @@
 ///   gradients    one region per value that needs a gradient
 ///   saved        one region per layer (indices, batch statistics, masks)
 ///   workspace    one region, the largest any single layer needs (im2col columns)
+///
+/// Activation gradients: backward ADDS into input gradients, so a value's gradient must start
+/// at zero — except that the first backward to reach a value (its last consumer in graph
+/// order) may WRITE it instead, if that layer supports it (`Layer.writesFreshInputGradients`)
+/// and takes the value only once. The executor marks those in the layer's context
+/// (`freshInputGradients`) and zeroes only the other gradients (values whose first consumer
+/// in backward cannot write fresh, values nobody consumes); outputs' gradients come from the
+/// loss and are never touched.
 public final class Executor {
     public let graph: Graph
     public let parameters: ParameterStore
@@ -19,7 +27,8 @@ public final class Executor {
     private let workspace: FloatBuffer
     private var valueOffset: [Int]
     private var gradOffset: [Int?]
-    /// Gradient regions the executor zeroes before backward (all but the outputs').
+    /// Gradient regions the executor zeroes before backward: not outputs', and not written
+    /// fresh by their first consumer in backward.
     private var zeroOnBackward: [Tensor] = []
 
     public struct MemoryPlan: CustomStringConvertible {
@@ -72,6 +81,17 @@ public final class Executor {
         memory = MemoryPlan(activationFloats: a, gradientFloats: g, savedFloats: sv, workspaceFloats: ws,
                             parameterFloats: parameters.count, stateFloats: parameters.state.count)
 
+        // Which value gradients the first backward to reach them writes fresh: the value's last
+        // consumer, when it supports fresh writes and takes the value once; never outputs'.
+        let outIDs = Set(outputs.map(\.id))
+        var lastConsumer: [Int: Int] = [:]
+        for (k, n) in graph.nodes.enumerated() { for v in n.inputs { lastConsumer[v.id] = k } }
+        var freshValues = Set<Int>()
+        for (id, k) in lastConsumer where !outIDs.contains(id) && gradOffset[id] != nil {
+            let n = graph.nodes[k]
+            if n.layer.writesFreshInputGradients && n.inputs.filter({ $0.id == id }).count == 1 { freshValues.insert(id) }
+        }
+
         // Fixed contexts.
         for (k, n) in graph.nodes.enumerated() {
             let ins = n.inputs.map { activations.tensor(shapes[$0.id], at: valueOffset[$0.id]) }
@@ -81,12 +101,13 @@ public final class Executor {
             let st = n.layer.state(n.inputs.map { shapes[$0.id] }).map { parameters.stateTensor("\(n.name).\($0.suffix)")! }
             let out = activations.tensor(shapes[n.output.id], at: valueOffset[n.output.id])
             let dOut = gradients.tensor(shapes[n.output.id], at: gradOffset[n.output.id]!)
+            let fresh = n.inputs.map { lastConsumer[$0.id] == k && freshValues.contains($0.id) }
             contexts.append(LayerContext(name: n.name, inputs: ins, output: out, dInputs: dIns, dOutput: dOut,
                                          params: ps, grads: gs, state: st,
-                                         saved: savedArena.base + savedOffsets[k], workspace: workspace.base))
+                                         saved: savedArena.base + savedOffsets[k], workspace: workspace.base,
+                                         freshInputGradients: fresh))
         }
-        let outIDs = Set(outputs.map(\.id))
-        for (id, off) in gradOffset.enumerated() where !outIDs.contains(id) {
+        for (id, off) in gradOffset.enumerated() where !outIDs.contains(id) && !freshValues.contains(id) {
             if let off { zeroOnBackward.append(gradients.tensor(shapes[id], at: off)) }
         }
     }
@@ -98,7 +119,24 @@ public final class Executor {
     /// for a graph input planned without input gradients.
     public func gradient(_ v: Value) -> Tensor? { gradOffset[v.id].map { gradients.tensor(graph.shapes[v.id], at: $0) } }
 
+    /// Per-layer timing, off (nil) by default. Setting a profile attaches it to this graph's
+    /// layers (one entry per node, in graph order); forward and backward then time each call.
+    public var profile: ExecutorProfile? {
+        didSet { if let profile { attach(profile) } }
+    }
+
+    private func attach(_ p: ExecutorProfile) {
+        let shapes = graph.shapes
+        p.entries = graph.nodes.enumerated().map { k, n in
+            let ins = n.inputs.map { shapes[$0.id] }
+            return ExecutorProfile.Entry(name: n.name, kind: n.layer.kind(for: ins), inputs: ins, output: shapes[n.output.id],
+                                         flops: n.layer.flops(ins, output: shapes[n.output.id]),
+                                         inputGradients: contexts[k].dInputs.contains { $0 != nil })
+        }
+    }
+
     public func forward(mode: Mode) {
+        if let profile { return profiledForward(mode, profile) }
         for (k, n) in graph.nodes.enumerated() {
             n.layer.forward(contexts[k], mode: Self.layerMode(mode, k))
         }
@@ -107,9 +145,29 @@ public final class Executor {
     /// Backpropagates from the outputs' gradients; parameter gradients are ADDED to
     /// `parameters.grads` (call `parameters.zeroGrads()` between optimizer steps).
     public func backward(mode: Mode) {
+        if let profile { return profiledBackward(mode, profile) }
         for t in zeroOnBackward { t.zero() }
         for k in graph.nodes.indices.reversed() {
             graph.nodes[k].layer.backward(contexts[k], mode: Self.layerMode(mode, k))
+        }
+    }
+
+    private func profiledForward(_ mode: Mode, _ p: ExecutorProfile) {
+        for (k, n) in graph.nodes.enumerated() {
+            let t0 = p.now()
+            n.layer.forward(contexts[k], mode: Self.layerMode(mode, k))
+            p.entries[k].forwardSeconds += p.now() - t0
+            p.entries[k].forwardCalls += 1
+        }
+    }
+
+    private func profiledBackward(_ mode: Mode, _ p: ExecutorProfile) {
+        p.measure("executor.zero_gradients") { for t in zeroOnBackward { t.zero() } }
+        for k in graph.nodes.indices.reversed() {
+            let t0 = p.now()
+            graph.nodes[k].layer.backward(contexts[k], mode: Self.layerMode(mode, k))
+            p.entries[k].backwardSeconds += p.now() - t0
+            p.entries[k].backwardCalls += 1
         }
     }
 

@@ -36,13 +36,20 @@ public enum Mode: Sendable, Equatable {
 /// Everything one layer call touches, fixed when a graph is planned (pointers into arenas).
 /// Forward reads `inputs`, `params`, `state` and writes `output` (and `saved`, `state` when
 /// training). Backward reads `dOutput` and ADDS into `dInputs` and `grads` (a value feeding
-/// two layers sums both contributions; gradients accumulate over micro-batches until zeroed).
+/// two layers sums both contributions; gradients accumulate over micro-batches until zeroed) —
+/// except where `freshInputGradients[k]` is true (see there).
 public struct LayerContext: @unchecked Sendable {
     public var name: String
     public var inputs: [Tensor]
     public var output: Tensor
     /// Gradients w.r.t. inputs; nil where no gradient is needed (graph inputs).
     public var dInputs: [Tensor?]
+    /// Per input: true when `dInputs[k]` holds no contribution yet and stale contents, so
+    /// backward must WRITE every element of it (=) instead of adding (+=). The executor sets it
+    /// only for layers with `Layer.writesFreshInputGradients`, on the first backward to reach
+    /// a value (the value's last consumer in graph order), and so saves zeroing that gradient.
+    /// Always false for layers that do not declare support; empty means all false.
+    public var freshInputGradients: [Bool]
     public var dOutput: Tensor
     public var params: [Tensor]
     public var grads: [Tensor]
@@ -52,13 +59,19 @@ public struct LayerContext: @unchecked Sendable {
     /// Scratch shared by all layers (im2col columns); valid only during one call.
     public var workspace: UnsafeMutablePointer<Float>
 
+    /// Whether backward writes (true) or adds into (false) input gradient `k`.
+    @inline(__always)
+    public func isFresh(_ k: Int) -> Bool { freshInputGradients[k] }
+
     public init(name: String, inputs: [Tensor], output: Tensor, dInputs: [Tensor?], dOutput: Tensor,
                 params: [Tensor], grads: [Tensor], state: [Tensor],
-                saved: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+                saved: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
+                freshInputGradients: [Bool] = []) {
         self.name = name
         self.inputs = inputs
         self.output = output
         self.dInputs = dInputs
+        self.freshInputGradients = freshInputGradients.isEmpty ? Array(repeating: false, count: inputs.count) : freshInputGradients
         self.dOutput = dOutput
         self.params = params
         self.grads = grads
@@ -87,6 +100,12 @@ public protocol Layer: Sendable {
     func savedCount(_ inputs: [Shape], output: Shape) -> Int
     /// Floats of shared scratch needed during a call.
     func workspaceCount(_ inputs: [Shape], output: Shape) -> Int
+    /// Floating-point operations of one call, for profiles (zero where not meaningful).
+    func flops(_ inputs: [Shape], output: Shape) -> LayerFlops
+    /// True if backward honours `LayerContext.freshInputGradients`: where it is set, backward
+    /// writes every element of that input gradient instead of adding. Default false (the
+    /// executor then zeroes the gradient before backward).
+    var writesFreshInputGradients: Bool { get }
     func forward(_ c: LayerContext, mode: Mode)
     func backward(_ c: LayerContext, mode: Mode)
 }
@@ -97,6 +116,8 @@ extension Layer {
     public func state(_ inputs: [Shape]) -> [TensorSpec] { [] }
     public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 0 }
     public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int { 0 }
+    public func flops(_ inputs: [Shape], output: Shape) -> LayerFlops { .zero }
+    public var writesFreshInputGradients: Bool { false }
 }
 
 /// Throws unless exactly `n` inputs were given.

@@ -39,15 +39,35 @@ public struct Activation: Layer {
         }
     }
 
+    public var writesFreshInputGradients: Bool { true }
+
     // backward: dx += dy · f'(x), with f' from x (relu) or from y (sigmoid, tanh)
+    // (dx = … where the executor marks dx fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         guard let dxT = c.dInputs[0] else { return }
         let x = c.inputs[0].data, y = c.output.data, dy = c.dOutput.data, dx = dxT.data, n = c.output.count
+        let add = !c.isFresh(0)
         switch function {
-        case .relu: for i in 0..<n { dx[i] += x[i] > 0 ? dy[i] : 0 }
-        case .leakyReLU(let a): for i in 0..<n { dx[i] += x[i] > 0 ? dy[i] : a * dy[i] }
-        case .sigmoid: for i in 0..<n { dx[i] += dy[i] * y[i] * (1 - y[i]) }
-        case .tanh: for i in 0..<n { dx[i] += dy[i] * (1 - y[i] * y[i]) }
+        case .relu:
+            Lanes.each(n) { i, k in
+                let g = Lanes.mask(Lanes.load(dy + i, k), Lanes.load(x + i, k) .> 0)
+                Lanes.put(g, dx + i, k, add: add)
+            }
+        case .leakyReLU(let a):
+            Lanes.each(n) { i, k in
+                let g = Lanes.load(dy + i, k)
+                Lanes.put((a * g).replacing(with: g, where: Lanes.load(x + i, k) .> 0), dx + i, k, add: add)
+            }
+        case .sigmoid:
+            Lanes.each(n) { i, k in
+                let v = Lanes.load(y + i, k)
+                Lanes.put(Lanes.load(dy + i, k) * v * (1 - v), dx + i, k, add: add)
+            }
+        case .tanh:
+            Lanes.each(n) { i, k in
+                let v = Lanes.load(y + i, k)
+                Lanes.put(Lanes.load(dy + i, k) * (1 - v * v), dx + i, k, add: add)
+            }
         }
     }
 }

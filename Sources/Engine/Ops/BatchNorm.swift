@@ -6,6 +6,11 @@
 ///              running_var  ← (1 − m)·running_var  + m·σ²·M/(M − 1)   (unbiased, as PyTorch)
 ///   inference: y = γ·(x − running_mean)/√(running_var + ε) + β
 ///
+/// With `relu`, the layer is BatchNorm then ReLU in one pass (kind "batchnorm_relu"):
+/// y = max(BN(x), 0). Backward masks dY by y > 0 (the same as BN(x) > 0) and needs no
+/// separate pre-activation tensor: a U-Net block saves one activation and one gradient of the
+/// image size, and two passes over it each way.
+///
 /// Parameters (if `affine`): weight γ [C] (ones), bias β [C] (zeros).
 /// State (checkpointed, not trained): running_mean [C] (zeros), running_var [C] (ones).
 /// Saved: [training flag, μ [C], 1/√(σ² + ε) [C]] — backward follows what forward did.
@@ -25,14 +30,18 @@ public struct BatchNorm: Layer {
     public let momentum: Float
     public let eps: Float
     public let affine: Bool
+    /// ReLU fused after the normalisation.
+    public let relu: Bool
 
-    public init(momentum: Float = 0.1, eps: Float = 1e-5, affine: Bool = true) {
+    public init(momentum: Float = 0.1, eps: Float = 1e-5, affine: Bool = true, relu: Bool = false) {
         self.momentum = momentum
         self.eps = eps
         self.affine = affine
+        self.relu = relu
     }
 
-    public var kind: String { "batchnorm" }
+    public var kind: String { relu ? "batchnorm_relu" : "batchnorm" }
+    public var writesFreshInputGradients: Bool { true }
 
     public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
         try requireInputs(inputs, 1, layer: name)
@@ -97,22 +106,31 @@ public struct BatchNorm: Layer {
             let beta: Float = affine ? c.params[1].data[k] : 0
             for b in 0..<n {
                 let xp = x + (b * ch + k) * sp, yp = y + (b * ch + k) * sp
-                for i in 0..<sp { yp[i] = (xp[i] - mu) * a + beta }
+                if relu {
+                    Lanes.each(sp) { i, l in
+                        let v = (Lanes.load(xp + i, l) - mu) * a + beta
+                        Lanes.put(v.replacing(with: 0, where: v .< 0), yp + i, l, add: false)
+                    }
+                } else {
+                    Lanes.each(sp) { i, l in Lanes.put((Lanes.load(xp + i, l) - mu) * a + beta, yp + i, l, add: false) }
+                }
             }
         }
     }
 
-    // backward, with x̂ = (x − μ)·inv, Σ over the channel's M values:
-    //   dβ += Σ dy,  dγ += Σ dy·x̂
-    //   training:  dx += γ·inv·(dy − Σdy/M − x̂·Σ(dy·x̂)/M)   (μ, σ² depend on every x)
-    //   inference: dx += γ·inv·dy                           (running stats are constants)
+    // backward, with x̂ = (x − μ)·inv, g = dy (relu: dy·[y > 0]), Σ over the channel's M values:
+    //   dβ += Σ g,  dγ += Σ g·x̂
+    //   training:  dx += γ·inv·(g − Σg/M − x̂·Σ(g·x̂)/M)   (μ, σ² depend on every x)
+    //   inference: dx += γ·inv·g                          (running stats are constants)
+    // (dx = … where the executor marks dx fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         let s = c.inputs[0].shape
         let n = s.batch, ch = s.channels, sp = s.count / (n * ch), m = n * sp
-        let x = c.inputs[0].data, dy = c.dOutput.data
+        let x = c.inputs[0].data, dy = c.dOutput.data, y = c.output.data
         let training = c.saved[0] != 0
         let mean = c.saved + 1, inv = c.saved + 1 + ch
         let dx = c.dInputs[0]?.data
+        let add = !c.isFresh(0)
         let needSums = affine || (training && dx != nil)
         for k in 0..<ch {
             let mu = mean[k], iv = inv[k]
@@ -120,7 +138,8 @@ public struct BatchNorm: Layer {
             if needSums {
                 for b in 0..<n {
                     let off = (b * ch + k) * sp
-                    let (a1, a2) = bnGradSums(dy + off, x + off, count: sp, mean: mu)
+                    let (a1, a2) = relu ? bnGradSums(dy + off, x + off, mask: y + off, count: sp, mean: mu)
+                                        : bnGradSums(dy + off, x + off, count: sp, mean: mu)
                     sdy += a1; sdyx += a2
                 }
             }
@@ -131,21 +150,22 @@ public struct BatchNorm: Layer {
             }
             guard let dx else { continue }
             let g = (affine ? c.params[0].data[k] : 1) * iv
-            if training {
-                let meanDy = Float(sdy / Double(m)), meanDyXhat = Float(sdyxhat / Double(m))
-                for b in 0..<n {
-                    let off = (b * ch + k) * sp
-                    let xp = x + off, dyp = dy + off, dxp = dx + off
-                    for i in 0..<sp {
-                        let xhat = (xp[i] - mu) * iv
-                        dxp[i] += g * (dyp[i] - meanDy - xhat * meanDyXhat)
+            // dx = g·dy' − (g·meanDy + g·meanDyXhat·iv·(x − μ)) = g·dy' − (c0 + c1·x)
+            let meanDy = training ? Float(sdy / Double(m)) : 0, meanDyXhat = training ? Float(sdyxhat / Double(m)) : 0
+            for b in 0..<n {
+                let off = (b * ch + k) * sp
+                let xp = x + off, dyp = dy + off, dxp = dx + off, yp = y + off
+                if relu {
+                    Lanes.each(sp) { i, l in
+                        let gy = Lanes.mask(Lanes.load(dyp + i, l), Lanes.load(yp + i, l) .> 0)
+                        let xhat = (Lanes.load(xp + i, l) - mu) * iv
+                        Lanes.put(g * (gy - meanDy - xhat * meanDyXhat), dxp + i, l, add: add)
                     }
-                }
-            } else {
-                for b in 0..<n {
-                    let off = (b * ch + k) * sp
-                    let dyp = dy + off, dxp = dx + off
-                    for i in 0..<sp { dxp[i] += g * dyp[i] }
+                } else {
+                    Lanes.each(sp) { i, l in
+                        let xhat = (Lanes.load(xp + i, l) - mu) * iv
+                        Lanes.put(g * (Lanes.load(dyp + i, l) - meanDy - xhat * meanDyXhat), dxp + i, l, add: add)
+                    }
                 }
             }
         }
@@ -173,6 +193,34 @@ func bnShiftedSums(_ p: UnsafePointer<Float>, count: Int, shift: Float) -> (Doub
     while i < count {
         let v = Double(p[i] - shift)
         s1 += v; s2 += v * v
+        i += 1
+    }
+    return (s1, s2)
+}
+
+/// (Σ g, Σ g·(x − mean)) with g = dy where mask > 0, else 0: the sums of `bnGradSums` for a
+/// ReLU fused after the normalisation (mask = its output).
+@inline(__always)
+func bnGradSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, mask y: UnsafePointer<Float>, count: Int, mean: Float) -> (Double, Double) {
+    var s1 = 0.0, s2 = 0.0
+    var i = 0
+    let mu = SIMD8<Float>(repeating: mean)
+    while i + 8 <= count {
+        let end = min(count, i + 256)
+        var a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
+        while i + 8 <= end {
+            let g = Lanes.mask(UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self),
+                               UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self) .> 0)
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - mu
+            a1 += g
+            a2 += g * v
+            i += 8
+        }
+        s1 += Double(a1.sum()); s2 += Double(a2.sum())
+    }
+    while i < count {
+        let g = y[i] > 0 ? Double(dy[i]) : 0
+        s1 += g; s2 += g * Double(x[i] - mean)
         i += 1
     }
     return (s1, s2)

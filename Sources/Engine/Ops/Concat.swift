@@ -35,7 +35,9 @@ public struct Concat: Layer {
         }
     }
 
-    // backward: dxₖ[n] += its slice of dy[n]
+    public var writesFreshInputGradients: Bool { true }
+
+    // backward: dxₖ[n] += its slice of dy[n]  (= where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         let dy = c.dOutput.data, batch = c.output.shape[0], ys = c.output.count / batch
         var off = 0
@@ -44,7 +46,11 @@ public struct Concat: Layer {
             if let dx = c.dInputs[k]?.data {
                 for n in 0..<batch {
                     let d = dx + n * xs, g = dy + n * ys + off
-                    for i in 0..<xs { d[i] += g[i] }
+                    if c.isFresh(k) {
+                        d.update(from: g, count: xs)
+                    } else {
+                        for i in 0..<xs { d[i] += g[i] }
+                    }
                 }
             }
             off += xs

@@ -74,6 +74,13 @@ public struct Conv: Layer {
         return g.rows * ch.columns + (ch.group > 1 ? outChannels * ch.columns : 0)
     }
 
+    /// GEMM flops: 2·N·O·K·P each for Y, dW and dX.
+    public func flops(_ inputs: [Shape], output: Shape) -> LayerFlops {
+        let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
+        let f = 2 * Double(inputs[0].batch) * Double(outChannels) * Double(g.rows) * Double(g.positions)
+        return LayerFlops(forward: f, backwardParams: f, backwardInputs: f)
+    }
+
     /// Pointwise kernels multiply the input itself when a sample has enough columns for a
     /// good GEMM; below that, gathering samples side by side (im2col path) is faster.
     @inline(__always)
@@ -118,7 +125,9 @@ public struct Conv: Layer {
         }
     }
 
-    // backward: dW += dY·colᵀ, db += Σ dY, dX += col2im(Wᵀ·dY)
+    public var writesFreshInputGradients: Bool { true }
+
+    // backward: dW += dY·colᵀ, db += Σ dY, dX += col2im(Wᵀ·dY)  (dX = … where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         let xT = c.inputs[0], batch = xT.shape.batch
         let g = PatchGeometry(image: xT.shape, outSpatial: c.output.shape, settings: settings)
@@ -126,17 +135,20 @@ public struct Conv: Layer {
         let dx = c.dInputs[0]?.data
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
         if bias { ConvKernels.biasGradient(dy, batch: batch, rows: o, p: p, into: c.grads[1].data) }
+        let fresh = c.isFresh(0)
 
         if usesDirectGEMM(g) {
             for n in 0..<batch {
                 let dyn = dy + n * o * p, xn = x + n * xs
                 BLAS.sgemm(transB: true, m: o, n: k, k: p, a: dyn, lda: p, b: xn, ldb: p, beta: 1, c: dw, ldc: k)
                 if let dx {
-                    BLAS.sgemm(transA: true, m: k, n: p, k: o, a: w, lda: k, b: dyn, ldb: p, beta: 1, c: dx + n * xs, ldc: p)
+                    BLAS.sgemm(transA: true, m: k, n: p, k: o, a: w, lda: k, b: dyn, ldb: p, beta: fresh ? 0 : 1, c: dx + n * xs, ldc: p)
                 }
             }
             return
         }
+        // col2im adds: a fresh dX starts from zero.
+        if fresh, let dx { dx.update(repeating: 0, count: batch * xs) }
         let ch = ColumnChunks(g, batch: batch)
         let col = c.workspace
         if ch.group > 1 {

@@ -86,6 +86,13 @@ public struct ConvTranspose: Layer {
         return g.rows * ch.columns + (ch.group > 1 ? inputs[0].channels * ch.columns : 0)
     }
 
+    /// GEMM flops: 2·N·C·K·P each for Y, dW and dX (K = O·∏k, P = input positions).
+    public func flops(_ inputs: [Shape], output: Shape) -> LayerFlops {
+        let g = PatchGeometry(image: output, outSpatial: inputs[0], settings: settings)
+        let f = 2 * Double(inputs[0].batch) * Double(inputs[0].channels) * Double(g.rows) * Double(g.positions)
+        return LayerFlops(forward: f, backwardParams: f, backwardInputs: f)
+    }
+
     @inline(__always)
     private func usesDirectGEMM(_ g: PatchGeometry) -> Bool { g.isPointwise && g.positions >= ColumnChunks.minColumns }
 
@@ -128,7 +135,9 @@ public struct ConvTranspose: Layer {
         }
     }
 
-    // backward: db += Σ dY, dW += X·col(dY)ᵀ, dX += W·col(dY)
+    public var writesFreshInputGradients: Bool { true }
+
+    // backward: db += Σ dY, dW += X·col(dY)ᵀ, dX += W·col(dY)  (dX = … where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         let xT = c.inputs[0], batch = xT.shape.batch, cin = xT.shape.channels
         let g = PatchGeometry(image: c.output.shape, outSpatial: xT.shape, settings: settings)
@@ -136,13 +145,14 @@ public struct ConvTranspose: Layer {
         let dx = c.dInputs[0]?.data
         let k = g.rows, p = g.positions, ys = g.imageCount, xs = cin * p
         if bias { ConvKernels.biasGradient(dy, batch: batch, rows: outChannels, p: ys / outChannels, into: c.grads[1].data) }
+        let beta: Float = c.isFresh(0) ? 0 : 1
 
         if usesDirectGEMM(g) {
             for n in 0..<batch {
                 let dyn = dy + n * ys, xn = x + n * xs
                 BLAS.sgemm(transB: true, m: cin, n: outChannels, k: p, a: xn, lda: p, b: dyn, ldb: p, beta: 1, c: dw, ldc: outChannels)
                 if let dx {
-                    BLAS.sgemm(m: cin, n: p, k: outChannels, a: w, lda: outChannels, b: dyn, ldb: p, beta: 1, c: dx + n * xs, ldc: p)
+                    BLAS.sgemm(m: cin, n: p, k: outChannels, a: w, lda: outChannels, b: dyn, ldb: p, beta: beta, c: dx + n * xs, ldc: p)
                 }
             }
             return
@@ -160,7 +170,11 @@ public struct ConvTranspose: Layer {
                 if let dx {
                     // The gathered input is spent: reuse its space for W·col.
                     BLAS.sgemm(m: cin, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols)
-                    ConvKernels.scatterAdd(tmp, rows: cin, p: p, n0: n0, nb: nb, into: dx)
+                    if beta == 0 {
+                        ConvKernels.scatter(tmp, rows: cin, p: p, n0: n0, nb: nb, bias: nil, into: dx)
+                    } else {
+                        ConvKernels.scatterAdd(tmp, rows: cin, p: p, n0: n0, nb: nb, into: dx)
+                    }
                 }
                 n0 += nb
             }
@@ -171,7 +185,8 @@ public struct ConvTranspose: Layer {
             g.im2col(dy + n * ys, col, ld: cols, first: first, count: count)
             BLAS.sgemm(transB: true, m: cin, n: k, k: cols, a: x + off, lda: p, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
             if let dx {
-                BLAS.sgemm(m: cin, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: 1, c: dx + off, ldc: p)
+                // Chunks cover disjoint lines, so a fresh dX is written exactly once.
+                BLAS.sgemm(m: cin, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: beta, c: dx + off, ldc: p)
             }
         }
     }

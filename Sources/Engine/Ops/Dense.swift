@@ -38,6 +38,11 @@ public struct Dense: Layer {
         return specs
     }
 
+    public func flops(_ inputs: [Shape], output: Shape) -> LayerFlops {
+        let f = 2 * Double(inputs[0].count) * Double(outFeatures)
+        return LayerFlops(forward: f, backwardParams: f, backwardInputs: f)
+    }
+
     // forward: y[N×O] = x[N×F] · W[O×F]ᵀ (+ b per row)
     public func forward(_ c: LayerContext, mode: Mode) {
         let n = c.inputs[0].shape[0], f = c.inputs[0].shape[1], o = outFeatures

@@ -138,9 +138,12 @@ public struct MaxPool: Layer {
                  values: c.output.data)
     }
 
-    // backward: dx[plane, idx[j]] += dy[j]
+    public var writesFreshInputGradients: Bool { true }
+
+    // backward: dx[plane, idx[j]] += dy[j]  (a fresh dx is zeroed first)
     public func backward(_ c: LayerContext, mode: Mode) {
         guard let dxT = c.dInputs[0] else { return }
+        if c.isFresh(0) { dxT.zero() }
         let g = geometry(c.inputs[0].shape)
         let idx = UnsafeMutableRawPointer(c.saved).assumingMemoryBound(to: Int32.self)
         let dy = c.dOutput.data, dx = dxT.data

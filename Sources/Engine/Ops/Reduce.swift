@@ -37,16 +37,19 @@ public struct MeanAxis: Layer {
         }
     }
 
-    // backward: dx[a, d, b] += dy[a, b] / D
+    public var writesFreshInputGradients: Bool { true }
+
+    // backward: dx[a, d, b] += dy[a, b] / D  (= where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         guard let dxT = c.dInputs[0] else { return }
         let (outer, n, inner) = split(c.inputs[0].shape)
         let dx = dxT.data, dy = c.dOutput.data, scale = 1 / Float(n)
+        let add = !c.isFresh(0)
         for a in 0..<outer {
             let dya = dy + a * inner
             for d in 0..<n {
                 let dxd = dx + (a * n + d) * inner
-                for b in 0..<inner { dxd[b] += dya[b] * scale }
+                Lanes.each(inner) { b, k in Lanes.put(Lanes.load(dya + b, k) * scale, dxd + b, k, add: add) }
             }
         }
     }

@@ -1,7 +1,7 @@
 import Engine
 
 /// U-Net (Ronneberger 2015), 2D and 3D, as Alquimodelia's UNet2D/UNet3D and the benchmark's
-/// reference: per level 2 × [conv 3, BN, ReLU] then max-pool 2; a bottom block of
+/// reference: per level 2 × [conv 3, BN, ReLU] (BN and ReLU as one fused layer) then max-pool 2; a bottom block of
 /// filters·2^levels; per level up again: transposed conv 2/2 (or upsampling + 1×1 conv),
 /// concatenation with the skip, 2 × [conv, BN, ReLU]; a 1×1 conv to the classes.
 /// 3D (N×C×T×H×W, an image time series) pools time too and collapses it at the output:
@@ -65,9 +65,17 @@ public enum UNet: ModelBuilder {
         for s in spatial where s % (1 << levels) != 0 {
             throw p.error("levels", "\(levels) levels need every input dim divisible by \(1 << levels), got \(shape) (fewer levels, or another size)")
         }
+        // conv → BN+ReLU (one fused layer, "name.bn{i}") → [dropout]; without BN, conv → ReLU.
+        func unit(_ name: String, _ x: Value, _ out: Int, index i: Int, dropout: Double) throws -> Value {
+            guard bn else { return try net.convBlock(name, x, out, index: i, batchNorm: false, dropout: dropout) }
+            var h = try net.conv("\(name).conv\(i)", x, out)
+            h = try net.add("\(name).bn\(i)", BatchNorm(relu: true), h)
+            if dropout > 0 { h = try net.add("\(name).drop\(i)", Dropout(Float(dropout)), h) }
+            return h
+        }
         func block(_ name: String, _ x: Value, _ out: Int) throws -> Value {
-            let h = try net.convBlock(name, x, out, index: 1, batchNorm: bn, dropout: drop)
-            return try net.convBlock(name, h, out, index: 2, batchNorm: bn)
+            let h = try unit(name, x, out, index: 1, dropout: drop)
+            return try unit(name, h, out, index: 2, dropout: 0)
         }
         var x = input
         var skips: [Value] = []
