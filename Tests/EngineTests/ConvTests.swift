@@ -128,6 +128,11 @@ final class ConvTests: XCTestCase {
         Case(input: [2, 3, 16, 17], out: 4, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
         Case(input: [3, 4, 2, 3], out: 2, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
         Case(input: [2, 3, 300], out: 2, k: [1], s: [1], p: [0], d: [1], bias: false),
+        // grouped over several groups (64 samples of 4 positions a group): a 3×3 kernel reading
+        // mostly padding, and pointwise; a strided 1×1 (ResNet's downsampling shortcut)
+        Case(input: [70, 2, 2, 2], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        Case(input: [70, 3, 2, 2], out: 2, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
+        Case(input: [3, 4, 7, 7], out: 3, k: [1, 1], s: [2, 2], p: [0, 0], d: [1, 1]),
     ]
 
     func testForwardMatchesDirectConvolution() throws {
@@ -203,7 +208,7 @@ final class ConvTests: XCTestCase {
     /// Backward adds: parameter gradients double over two passes without zeroing, and input
     /// gradients land on top of what the buffer held — on every code path.
     func testBackwardAccumulates() throws {
-        for cs in [Self.cases[0], Self.cases[3], Self.cases[4], Self.cases[8]] {
+        for cs in [Self.cases[0], Self.cases[3], Self.cases[4], Self.cases[8], Self.cases[11], Self.cases[12], Self.cases[13]] {
             try ConvCheck.checkAccumulates(cs.layer, input: Shape(cs.input))
         }
     }

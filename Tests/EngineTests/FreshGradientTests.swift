@@ -62,7 +62,8 @@ final class FreshGradientTests: XCTestCase {
     func testBatchNorm() throws {
         for relu in [false, true] {
             for mode in [Mode.training(seed: 1), .inference] {
-                try Self.check(BatchNorm(relu: relu), [Shape(2, 3, 5, 7)], mode: mode)
+                try Self.check(BatchNorm(relu: relu), [Shape(2, 3, 5, 7)], mode: mode)   // spread (35 positions)
+                try Self.check(BatchNorm(relu: relu), [Shape(2, 3, 9, 9)], mode: mode)   // per channel (81)
                 try Self.check(BatchNorm(affine: false, relu: relu), [Shape(5, 4)], mode: mode)
             }
         }
@@ -71,6 +72,8 @@ final class FreshGradientTests: XCTestCase {
     func testConvPaths() throws {
         try Self.check(Conv(outChannels: 4, kernel: 1), [Shape(2, 3, 16, 20)])            // pointwise, direct GEMM
         try Self.check(Conv(outChannels: 4, kernel: 3, padding: 1), [Shape(3, 2, 5, 6)])   // samples grouped
+        try Self.check(Conv(outChannels: 4, kernel: 1), [Shape(70, 3, 2, 2)])              // grouped pointwise, 2 groups
+        try Self.check(Conv(outChannels: 4, kernel: 1, stride: 2), [Shape(3, 3, 7, 7)])    // grouped strided 1×1
         try Self.check(Conv(outChannels: 3, kernel: 3, padding: 1), [Shape(2, 2, 130, 120)]) // line chunks
         try Self.check(Conv(outChannels: 3, kernel: 3, stride: 2, padding: 1), [Shape(2, 3, 9, 11)])
         try Self.check(Conv(outChannels: 2, kernel: 3, stride: 1, padding: 0, dilation: 2), [Shape(2, 3, 9, 11)])

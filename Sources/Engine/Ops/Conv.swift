@@ -71,7 +71,8 @@ public struct Conv: Layer {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
         if usesDirectGEMM(g) { return 0 }
         let ch = ColumnChunks(g, batch: inputs[0].batch)
-        return g.rows * ch.columns + (ch.group > 1 ? outChannels * ch.columns : 0)
+        // grouped: columns, product, tap table (T×P Int32)
+        return g.rows * ch.columns + (ch.group > 1 ? outChannels * ch.columns + g.taps * g.positions : 0)
     }
 
     /// GEMM flops: 2·N·O·K·P each for Y, dW and dX.
@@ -107,12 +108,14 @@ public struct Conv: Layer {
         let col = c.workspace
         if ch.group > 1 {
             let tmp = col + k * ch.columns
+            let table = UnsafeMutableRawPointer(tmp + o * ch.columns).assumingMemoryBound(to: Int32.self)
+            g.fillTapTable(table)
             var n0 = 0
             while n0 < batch {
                 let nb = min(ch.group, batch - n0), cols = nb * p
-                for s in 0..<nb { g.im2col(x + (n0 + s) * xs, col + s * p, ld: cols, first: 0, count: g.lines) }
+                g.groupIm2col(x, n0: n0, nb: nb, table: table, into: col)
                 BLAS.sgemm(m: o, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols)
-                ConvKernels.scatter(tmp, rows: o, p: p, n0: n0, nb: nb, bias: b, into: y)
+                GroupRows.scatter(tmp, rows: o, p: p, n0: n0, nb: nb, bias: b, into: y)
                 n0 += nb
             }
             return
@@ -134,8 +137,12 @@ public struct Conv: Layer {
         let x = xT.data, dy = c.dOutput.data, w = c.params[0].data, dw = c.grads[0].data
         let dx = c.dInputs[0]?.data
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
-        if bias { ConvKernels.biasGradient(dy, batch: batch, rows: o, p: p, into: c.grads[1].data) }
         let fresh = c.isFresh(0)
+        let ch = ColumnChunks(g, batch: batch)
+        if ch.group > 1 && !usesDirectGEMM(g) {
+            return groupedBackward(c, g, ch, fresh: fresh)
+        }
+        if bias { ConvKernels.biasGradient(dy, batch: batch, rows: o, p: p, into: c.grads[1].data) }
 
         if usesDirectGEMM(g) {
             for n in 0..<batch {
@@ -149,25 +156,7 @@ public struct Conv: Layer {
         }
         // col2im adds: a fresh dX starts from zero.
         if fresh, let dx { dx.update(repeating: 0, count: batch * xs) }
-        let ch = ColumnChunks(g, batch: batch)
         let col = c.workspace
-        if ch.group > 1 {
-            let tmp = col + k * ch.columns
-            var n0 = 0
-            while n0 < batch {
-                let nb = min(ch.group, batch - n0), cols = nb * p
-                ConvKernels.gather(dy, rows: o, p: p, n0: n0, nb: nb, into: tmp)
-                for s in 0..<nb { g.im2col(x + (n0 + s) * xs, col + s * p, ld: cols, first: 0, count: g.lines) }
-                BLAS.sgemm(transB: true, m: o, n: k, k: cols, a: tmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
-                if let dx {
-                    // The columns are spent: reuse their space for dcol.
-                    BLAS.sgemm(transA: true, m: k, n: cols, k: o, a: w, lda: k, b: tmp, ldb: cols, beta: 0, c: col, ldc: cols)
-                    for s in 0..<nb { g.col2im(col + s * p, dx + (n0 + s) * xs, ld: cols, first: 0, count: g.lines) }
-                }
-                n0 += nb
-            }
-            return
-        }
         ch.forEachLineChunk(g, batch: batch) { n, first, count in
             let cols = count * g.ow, dyc = dy + n * o * p + first * g.ow
             g.im2col(x + n * xs, col, ld: cols, first: first, count: count)
@@ -176,6 +165,36 @@ public struct Conv: Layer {
                 BLAS.sgemm(transA: true, m: k, n: cols, k: o, a: w, lda: k, b: dyc, ldb: p, beta: 0, c: col, ldc: cols)
                 g.col2im(col, dx + n * xs, ld: cols, first: first, count: count)
             }
+        }
+    }
+
+    // grouped backward, per group of nb samples (see ConvGrouped.swift):
+    //   dYg = gather(dY) [O×nb·P];  db += row sums of dYg;  dW += dYg·colᵀ;
+    //   dcol = Wᵀ·dYg [K×nb·P];  dX += col2im(dcol)  (a pointwise kernel writes a fresh dX directly)
+    private func groupedBackward(_ c: LayerContext, _ g: PatchGeometry, _ ch: ColumnChunks, fresh: Bool) {
+        let batch = c.inputs[0].shape.batch
+        let x = c.inputs[0].data, dy = c.dOutput.data, w = c.params[0].data, dw = c.grads[0].data
+        let dx = c.dInputs[0]?.data
+        let o = outChannels, k = g.rows, p = g.positions
+        let col = c.workspace, tmp = col + k * ch.columns
+        let table = UnsafeMutableRawPointer(tmp + o * ch.columns).assumingMemoryBound(to: Int32.self)
+        g.fillTapTable(table)
+        // The table col2im adds; only the pointwise one can write a fresh dX.
+        let writeFresh = fresh && g.isPointwise
+        if fresh && !writeFresh, let dx { dx.update(repeating: 0, count: batch * g.imageCount) }
+        var n0 = 0
+        while n0 < batch {
+            let nb = min(ch.group, batch - n0), cols = nb * p
+            GroupRows.gather(dy, rows: o, p: p, n0: n0, nb: nb, into: tmp)
+            if bias { GroupRows.rowSums(tmp, rows: o, cols: cols, into: c.grads[1].data) }
+            g.groupIm2col(x, n0: n0, nb: nb, table: table, into: col)
+            BLAS.sgemm(transB: true, m: o, n: k, k: cols, a: tmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
+            if let dx {
+                // The columns are spent: reuse their space for dcol.
+                BLAS.sgemm(transA: true, m: k, n: cols, k: o, a: w, lda: k, b: tmp, ldb: cols, beta: 0, c: col, ldc: cols)
+                g.groupCol2im(col, n0: n0, nb: nb, table: table, into: dx, fresh: writeFresh)
+            }
+            n0 += nb
         }
     }
 }

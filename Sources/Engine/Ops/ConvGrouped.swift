@@ -1,0 +1,193 @@
+/// The grouped column path of `Conv` (see `ColumnChunks.group`): when a sample has few output
+/// positions (ResNet's 7×7, 4×4, 2×2 stages), `nb` samples are laid side by side so one GEMM
+/// sees nb·P columns. Shapes (one group of samples n0..<n0+nb):
+///   x        N×C×D×H×W                        (the whole input)
+///   columns  K×(nb·P), K = C·T rows (c, tap), column s·P + q = sample n0+s, position q
+///   product  O×(nb·P)                         (W·columns, or dY gathered the same way)
+///   y, dy    N×O×P
+/// A tap table (T×P Int32, T = kd·kh·kw) holds, for tap t and output position q, the offset of
+/// the input under it in a channel volume (D·H·W), or −1 in padding. It depends only on the
+/// geometry, so every channel and sample reuses it: the per-row bounds arithmetic of the
+/// line-wise `im2col` (two divisions per row, a short copy per line) is paid once per call.
+/// Loops run row by row over the group (c, t, then samples), so each column row is written
+/// as one contiguous run of nb·P floats.
+extension PatchGeometry {
+    /// T: kernel taps (kd·kh·kw).
+    var taps: Int { kd * kh * kw }
+
+    /// Fills table[t·P + q] (T×P): the input offset in a channel volume under tap t of output
+    /// position q, or −1 where the tap reads padding.
+    func fillTapTable(_ table: UnsafeMutablePointer<Int32>) {
+        var i = 0
+        for a in 0..<kd {
+            for b in 0..<kh {
+                for e in 0..<kw {
+                    for zd in 0..<od {
+                        let id = zd * sd - pd + a * dd
+                        for zh in 0..<oh {
+                            let ih = zh * sh - ph + b * dh
+                            for zw in 0..<ow {
+                                let iw = zw * sw - pw + e * dw
+                                let inside = UInt(bitPattern: id) < UInt(d) && UInt(bitPattern: ih) < UInt(h) && UInt(bitPattern: iw) < UInt(w)
+                                table[i] = inside ? Int32(truncatingIfNeeded: (id * h + ih) * w + iw) : -1
+                                i += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// columns[c·T + t, s·P + q] = x[n0 + s, c, table[t, q]] (0 in padding), for s in 0..<nb;
+    /// row stride nb·P. A pointwise kernel (`isPointwise`) copies channel rows and ignores the table.
+    func groupIm2col(_ x: UnsafePointer<Float>, n0: Int, nb: Int, table: UnsafePointer<Int32>,
+                     into col: UnsafeMutablePointer<Float>) {
+        let p = positions, xs = imageCount, vol = d * h * w, t = taps, ld = nb * p
+        let x0 = x + n0 * xs
+        if isPointwise {
+            for c in 0..<channels {
+                let row = col + c * ld, src = x0 + c * vol
+                for s in 0..<nb { SmallCopy.copy(src + s * xs, row + s * p, p) }
+            }
+            return
+        }
+        for c in 0..<channels {
+            let xc = x0 + c * vol
+            for k in 0..<t {
+                let tk = table + k * p
+                var dst = col + (c * t + k) * ld
+                for s in 0..<nb {
+                    let src = xc + s * xs
+                    for q in 0..<p {
+                        let o = Int(tk[q])
+                        dst[q] = o >= 0 ? src[o] : 0
+                    }
+                    dst += p
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `groupIm2col`: dx[n0 + s, c, table[t, q]] += columns[c·T + t, s·P + q].
+    /// A pointwise kernel writes (fresh) or adds its channel rows.
+    func groupCol2im(_ col: UnsafePointer<Float>, n0: Int, nb: Int, table: UnsafePointer<Int32>,
+                     into dx: UnsafeMutablePointer<Float>, fresh: Bool) {
+        let p = positions, xs = imageCount, vol = d * h * w, t = taps, ld = nb * p
+        let x0 = dx + n0 * xs
+        if isPointwise {
+            for c in 0..<channels {
+                let row = col + c * ld, dst = x0 + c * vol
+                for s in 0..<nb {
+                    if fresh { SmallCopy.copy(row + s * p, dst + s * xs, p) } else { SmallCopy.add(row + s * p, dst + s * xs, p) }
+                }
+            }
+            return
+        }
+        precondition(!fresh, "groupCol2im adds; zero a fresh gradient first")
+        for c in 0..<channels {
+            let xc = x0 + c * vol
+            for k in 0..<t {
+                let tk = table + k * p
+                var src = col + (c * t + k) * ld
+                for s in 0..<nb {
+                    let dst = xc + s * xs
+                    for q in 0..<p {
+                        let o = Int(tk[q])
+                        if o >= 0 { dst[o] += src[q] }
+                    }
+                    src += p
+                }
+            }
+        }
+    }
+}
+
+/// Copies and adds of short runs (a few to a few dozen floats: one sample's positions), in
+/// 8- and 4-float lanes; `update(from:count:)` would call memmove for each.
+enum SmallCopy {
+    /// dst[0..<n] = src[0..<n]
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i + 4 <= n {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            i += 4
+        }
+        while i < n { dst[i] = src[i]; i += 1 }
+    }
+
+    /// dst[0..<n] += src[0..<n]
+    @inline(__always)
+    static func add(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            let r = UnsafeMutableRawPointer(dst + i)
+            r.storeBytes(of: r.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i + 4 <= n {
+            let r = UnsafeMutableRawPointer(dst + i)
+            r.storeBytes(of: r.loadUnaligned(as: SIMD4<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            i += 4
+        }
+        while i < n { dst[i] += src[i]; i += 1 }
+    }
+
+    /// dst[0..<n] = src[0..<n] + b
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, plus b: Float) {
+        var i = 0
+        while i + 8 <= n {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self) + b, as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i + 4 <= n {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self) + b, as: SIMD4<Float>.self)
+            i += 4
+        }
+        while i < n { dst[i] = src[i] + b; i += 1 }
+    }
+
+    /// Σ src[0..<n] in eight partial sums.
+    @inline(__always)
+    static func sum(_ src: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n { acc += UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self); i += 8 }
+        var s = acc.sum()
+        while i < n { s += src[i]; i += 1 }
+        return s
+    }
+}
+
+/// Moves between per-sample blocks (N×rows×P) and a group's side-by-side rows (rows×(nb·P)).
+enum GroupRows {
+    /// dst[r, s·P + i] = src[n0 + s][r, i]
+    static func gather(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int, into dst: UnsafeMutablePointer<Float>) {
+        let ld = nb * p, ss = rows * p, s0 = src + n0 * ss
+        for r in 0..<rows {
+            let d = dst + r * ld, sr = s0 + r * p
+            for s in 0..<nb { SmallCopy.copy(sr + s * ss, d + s * p, p) }
+        }
+    }
+
+    /// dst[n0 + s][r, i] = src[r, s·P + i] + (bias?[r] ?? 0)
+    static func scatter(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int,
+                        bias: UnsafePointer<Float>?, into dst: UnsafeMutablePointer<Float>) {
+        let ld = nb * p, ds = rows * p, d0 = dst + n0 * ds
+        for r in 0..<rows {
+            let a = src + r * ld, dr = d0 + r * p, b = bias?[r] ?? 0
+            for s in 0..<nb { SmallCopy.copy(a + s * p, dr + s * ds, p, plus: b) }
+        }
+    }
+
+    /// db[r] += Σ src[r, 0..<cols] (a gathered dY: the bias gradient of one group).
+    static func rowSums(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into db: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { db[r] += SmallCopy.sum(src + r * cols, cols) }
+    }
+}
