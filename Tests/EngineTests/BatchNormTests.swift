@@ -69,8 +69,9 @@ final class BatchNormTests: XCTestCase {
 
     /// Forward on every supported rank against a plain Double reference, with odd sizes,
     /// planes longer than one 256-block and a large mean offset (precision of the statistics).
+    /// Both paths: per channel (≥ 64 positions) and spread (fewer; 130 samples: three blocks).
     func testForwardAgainstReferenceAllRanks() throws {
-        let shapes = [Shape(5, 3), Shape(3, 2, 7), Shape(2, 3, 37, 41), Shape(2, 2, 3, 5, 7)]
+        let shapes = [Shape(5, 3), Shape(3, 2, 7), Shape(2, 3, 37, 41), Shape(2, 2, 3, 5, 7), Shape(130, 3, 2), Shape(2, 3, 8, 9)]
         for (si, shape) in shapes.enumerated() {
             let (ex, x, y) = try bnGraph(shape)
             defer { withExtendedLifetime(ex) {} } // tensors below are views into its arenas
@@ -106,7 +107,8 @@ final class BatchNormTests: XCTestCase {
 
     func testGradientsTraining() throws {
         // Batch statistics make every output depend on every input of its channel.
-        for s in [Shape(4, 3), Shape(2, 3, 5), Shape(3, 2, 3, 4), Shape(2, 2, 2, 3, 3)] {
+        // Spread path (< 64 positions; 70 samples: two blocks) and per-channel path (72 positions).
+        for s in [Shape(4, 3), Shape(2, 3, 5), Shape(3, 2, 3, 4), Shape(2, 2, 2, 3, 3), Shape(70, 2, 3), Shape(2, 2, 8, 9)] {
             try GradCheck.check(BatchNorm(), inputs: [s], mode: .training(seed: 5))
         }
         try GradCheck.check(BatchNorm(affine: false), inputs: [Shape(3, 2, 5)], mode: .training(seed: 5))
@@ -116,6 +118,7 @@ final class BatchNormTests: XCTestCase {
         // Non-trivial running statistics so the inference path is really exercised.
         try GradCheck.check(BNWithStats(), inputs: [Shape(2, 3, 4, 5)], mode: .inference)
         try GradCheck.check(BNWithStats(), inputs: [Shape(3, 4)], mode: .inference)
+        try GradCheck.check(BNWithStats(), inputs: [Shape(2, 2, 8, 9)], mode: .inference)
     }
 
     func testParametersAndState() throws {
@@ -172,6 +175,7 @@ private struct BNWithStats: Layer {
         return [TensorSpec("running_mean", Shape(c), .uniform(bound: 1)), TensorSpec("running_var", Shape(c), .constant(2.5))]
     }
     func savedCount(_ inputs: [Shape], output: Shape) -> Int { bn.savedCount(inputs, output: output) }
+    func workspaceCount(_ inputs: [Shape], output: Shape) -> Int { bn.workspaceCount(inputs, output: output) }
     func forward(_ c: LayerContext, mode: Mode) { bn.forward(c, mode: mode) }
     func backward(_ c: LayerContext, mode: Mode) { bn.backward(c, mode: mode) }
 }
@@ -181,7 +185,7 @@ final class BatchNormReLUTests: XCTestCase {
     /// Both graphs on the same input and parameters, training and inference; outputs, input
     /// gradients, parameter gradients and running statistics must agree.
     func testMatchesBatchNormThenReLU() throws {
-        for (si, shape) in [Shape(6, 3), Shape(2, 3, 13), Shape(2, 4, 9, 7), Shape(2, 2, 3, 5, 6)].enumerated() {
+        for (si, shape) in [Shape(6, 3), Shape(2, 3, 13), Shape(2, 4, 9, 7), Shape(2, 2, 3, 5, 6), Shape(2, 2, 9, 9)].enumerated() {
             for mode in [Mode.training(seed: 3), .inference] {
                 func run(_ fused: Bool) throws -> (y: [Float], dx: [Float], grads: [Float], state: [Float]) {
                     let g = Graph()
@@ -220,7 +224,7 @@ final class BatchNormReLUTests: XCTestCase {
         // GradCheck's kink rule skips elements whose step flips the fused ReLU's sign. In
         // training every input moves every output of its channel, so a smaller step than the
         // default keeps most elements clear of the kinks.
-        for s in [Shape(4, 3), Shape(2, 3, 5), Shape(3, 2, 3, 4), Shape(2, 2, 2, 3, 3)] {
+        for s in [Shape(4, 3), Shape(2, 3, 5), Shape(3, 2, 3, 4), Shape(2, 2, 2, 3, 3), Shape(2, 2, 8, 9)] {
             let r = try GradCheck.check(BatchNorm(relu: true), inputs: [s], mode: .training(seed: 5), step: 2e-3)
             XCTAssertGreaterThan(r.checked, 2 * r.skipped, "\(s)")
         }

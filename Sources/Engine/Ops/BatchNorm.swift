@@ -70,6 +70,8 @@ public struct BatchNorm: Layer {
     }
 
     public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 1 + 2 * inputs[0].channels }
+    /// Few positions per channel: the spread path (BatchNormSpread.swift) needs 4 rows of C·S.
+    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int { Self.spreadWorkspace(inputs[0]) }
 
     // forward: per channel, y = (x − μ)·(γ·inv) + β with (μ, inv) from the batch or the running stats
     public func forward(_ c: LayerContext, mode: Mode) {
@@ -79,6 +81,7 @@ public struct BatchNorm: Layer {
         let runMean = c.state[0].data, runVar = c.state[1].data
         let training = mode.isTraining
         c.saved[0] = training ? 1 : 0
+        if Self.spreads(s) { return spreadForward(c, training: training) }
         let mean = c.saved + 1, inv = c.saved + 1 + ch
         for k in 0..<ch {
             if training {
@@ -125,6 +128,7 @@ public struct BatchNorm: Layer {
     // (dx = … where the executor marks dx fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         let s = c.inputs[0].shape
+        if Self.spreads(s) { return spreadBackward(c) }
         let n = s.batch, ch = s.channels, sp = s.count / (n * ch), m = n * sp
         let x = c.inputs[0].data, dy = c.dOutput.data, y = c.output.data
         let training = c.saved[0] != 0
