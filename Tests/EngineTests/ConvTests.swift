@@ -159,6 +159,57 @@ final class ConvTests: XCTestCase {
         try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 40)
     }
 
+    /// The per-tap path (stride 1, ≥ 64 channels, ≥ 1/8 of im2col padding): 2D on 2×2 and 3×3
+    /// maps, with dilation, 1D and 3D; forward against the direct convolution, gradients.
+    static let tapCases: [Case] = [
+        Case(input: [3, 64, 2, 2], out: 5, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        Case(input: [2, 64, 3, 3], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1], bias: false),
+        Case(input: [2, 64, 4, 5], out: 3, k: [3, 3], s: [1, 1], p: [2, 2], d: [2, 2]),
+        Case(input: [2, 64, 5], out: 3, k: [3], s: [1], p: [1], d: [1]),
+        Case(input: [2, 64, 2, 3, 3], out: 2, k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [1, 1, 1]),
+    ]
+
+    func testTapPath() throws {
+        for (i, cs) in Self.tapCases.enumerated() {
+            let out = try cs.layer.outputShape([Shape(cs.input)], name: "op")
+            let g = PatchGeometry(image: Shape(cs.input), outSpatial: out, settings: cs.layer.settings)
+            XCTAssertTrue(TapPlan.applies(g, grouped: ColumnChunks(g, batch: cs.input[0]).group > 1), "case \(i) takes the tap path")
+            let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: UInt64(30 + i))
+            let ref = naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                                k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+            ConvCheck.assertClose(ex.value(y).array, ref, "tap case \(i) \(cs.input)")
+            try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 150)
+        }
+        try ConvCheck.checkAccumulates(Self.tapCases[0].layer, input: Shape(Self.tapCases[0].input))
+    }
+
+    /// The tap path over several groups of samples equals it over one group (forward, dX, dW, db).
+    func testTapPathGroups() throws {
+        let cs = Case(input: [5, 64, 3, 3], out: 4, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1])
+        let layer = cs.layer, input = Shape(cs.input)
+        let out = try layer.outputShape([input], name: "op")
+        let g = PatchGeometry(image: input, outSpatial: out, settings: layer.settings)
+        let one = TapPlan(g, outChannels: 4, batch: 5), several = TapPlan(g, outChannels: 4, batch: 5, budget: 2 * 64 * 9)
+        XCTAssertEqual(one.group, 5)
+        XCTAssertEqual(several.group, 2)
+        let x = GradCheck.random(input, seed: 3), dy = GradCheck.random(out, seed: 4)
+        let params = layer.parameters([input]).enumerated().map { GradCheck.random($0.element.shape, seed: 10 + UInt64($0.offset)) }
+        func run(_ plan: TapPlan) -> [[Float]] {
+            let grads = layer.parameters([input]).map { HostTensor($0.shape) }
+            let y = HostTensor(out), dx = HostTensor(input)
+            let ws = HostTensor(Shape(plan.workspace)), saved = HostTensor(Shape(layer.savedCount([input], output: out)))
+            defer { withExtendedLifetime((ws, saved, grads, y, dx)) {} }
+            let c = LayerContext(name: "op", inputs: [x.tensor], output: y.tensor, dInputs: [dx.tensor], dOutput: dy.tensor,
+                                 params: params.map(\.tensor), grads: grads.map(\.tensor), state: [],
+                                 saved: saved.data, workspace: ws.data)
+            layer.tapForward(c, plan)
+            layer.tapBackward(c, plan, fresh: false)
+            return [y.array, dx.array] + grads.map(\.array)
+        }
+        let a = run(one), b = run(several)
+        for (k, what) in ["y", "dX", "dW", "db"].enumerated() { ConvCheck.assertClose(b[k], a[k], "\(what) over 3 groups") }
+    }
+
     func testOutputShapesAndKind() throws {
         let g = Graph()
         let x1 = g.input("x1", Shape(2, 3, 10)), x2 = g.input("x2", Shape(2, 3, 10, 12)), x3 = g.input("x3", Shape(2, 3, 4, 10, 12))

@@ -74,6 +74,7 @@ final class FreshGradientTests: XCTestCase {
         try Self.check(Conv(outChannels: 4, kernel: 3, padding: 1), [Shape(3, 2, 5, 6)])   // samples grouped
         try Self.check(Conv(outChannels: 4, kernel: 1), [Shape(70, 3, 2, 2)])              // grouped pointwise, 2 groups
         try Self.check(Conv(outChannels: 4, kernel: 1, stride: 2), [Shape(3, 3, 7, 7)])    // grouped strided 1×1
+        try Self.check(Conv(outChannels: 4, kernel: 3, padding: 1), [Shape(3, 64, 2, 2)])  // per tap
         try Self.check(Conv(outChannels: 3, kernel: 3, padding: 1), [Shape(2, 2, 130, 120)]) // line chunks
         try Self.check(Conv(outChannels: 3, kernel: 3, stride: 2, padding: 1), [Shape(2, 3, 9, 11)])
         try Self.check(Conv(outChannels: 2, kernel: 3, stride: 1, padding: 0, dilation: 2), [Shape(2, 3, 9, 11)])

@@ -70,9 +70,21 @@ public struct Conv: Layer {
     public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
         if usesDirectGEMM(g) { return 0 }
+        if let plan = tapPlan(g, batch: inputs[0].batch) { return plan.workspace }
         let ch = ColumnChunks(g, batch: inputs[0].batch)
         // grouped: columns, product, tap table (T×P Int32)
         return g.rows * ch.columns + (ch.group > 1 ? outChannels * ch.columns + g.taps * g.positions : 0)
+    }
+
+    /// The per-tap path keeps the tap-major weight (T×O×C) from forward for backward.
+    public func savedCount(_ inputs: [Shape], output: Shape) -> Int {
+        let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
+        return tapPlan(g, batch: inputs[0].batch) == nil ? 0 : g.taps * outChannels * g.channels
+    }
+
+    /// The per-tap plan (ConvTaps.swift) when it applies: samples grouped, stride 1, padding.
+    func tapPlan(_ g: PatchGeometry, batch: Int) -> TapPlan? {
+        TapPlan.applies(g, grouped: ColumnChunks(g, batch: batch).group > 1) ? TapPlan(g, outChannels: outChannels, batch: batch) : nil
     }
 
     /// GEMM flops: 2·N·O·K·P each for Y, dW and dX.
@@ -104,6 +116,7 @@ public struct Conv: Layer {
             }
             return
         }
+        if let plan = tapPlan(g, batch: batch) { return tapForward(c, plan) }
         let ch = ColumnChunks(g, batch: batch)
         let col = c.workspace
         if ch.group > 1 {
@@ -138,6 +151,7 @@ public struct Conv: Layer {
         let dx = c.dInputs[0]?.data
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
         let fresh = c.isFresh(0)
+        if let plan = tapPlan(g, batch: batch) { return tapBackward(c, plan, fresh: fresh) }
         let ch = ColumnChunks(g, batch: batch)
         if ch.group > 1 && !usesDirectGEMM(g) {
             return groupedBackward(c, g, ch, fresh: fresh)
