@@ -98,6 +98,13 @@ final class FreshGradientTests: XCTestCase {
         try Self.check(MaxPool(kernel: 2), [Shape(3, 2, 13)])                     // 1D
     }
 
+    func testAdd() throws {
+        for relu in [false, true] {
+            try Self.check(Add(relu: relu), [Shape(2, 3, 37), Shape(2, 3, 37)])
+            try Self.check(Add(relu: relu), [Shape(2, 3, 37), Shape(2, 3, 37), Shape(2, 3, 37)], freshInputs: [true, false, true])
+        }
+    }
+
     func testConcatAndMeanAxis() throws {
         try Self.check(Concat(), [Shape(2, 3, 4, 5), Shape(2, 2, 4, 5)])
         try Self.check(Concat(), [Shape(2, 3, 4, 5), Shape(2, 2, 4, 5)], freshInputs: [false, true])

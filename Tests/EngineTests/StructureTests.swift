@@ -51,6 +51,24 @@ final class StructureTests: XCTestCase {
         XCTAssertEqual(flat.output.array, flat.inputs[0].array)
     }
 
+    /// Add with a fused ReLU: y = max(Σx, 0) and dxₖ = dy·[y > 0], by hand, for 2 inputs (the
+    /// one-pass kernel) and 3, over a lane body and a tail (37 elements).
+    func testAddReLUValues() throws {
+        for count in [2, 3] {
+            let xs = (0..<count).map { GradCheck.random(Shape(1, 37), seed: 20 + UInt64($0)) }
+            let run = try LayerRun(Add(relu: true), xs)
+            run.forward()
+            let sum = (0..<37).map { i in xs.reduce(Float(0)) { $0 + $1.array[i] } }
+            XCTAssertEqual(run.output.array, sum.map { max($0, 0) })
+            XCTAssertTrue(sum.contains { $0 < 0 } && sum.contains { $0 > 0 })
+            let dy = (0..<37).map { Float($0) + 1 }
+            run.backward(dy)
+            for k in 0..<count { XCTAssertEqual(run.inputGradient(k), (0..<37).map { sum[$0] > 0 ? dy[$0] : 0 }, "input \(k)") }
+        }
+        XCTAssertEqual(Add(relu: true).kind, "add_relu")
+        XCTAssertEqual(Add().kind, "add")
+    }
+
     func testCropByHand() throws {
         // 1×1×4×5 holding 0...19; remove 1 row at the top, 1 column left and 2 right.
         let x = HostTensor(Shape(1, 1, 4, 5), (0..<20).map(Float.init))
@@ -104,6 +122,8 @@ final class StructureTests: XCTestCase {
         try GradCheck.check(Concat(), inputs: [Shape(2, 1, 3, 5), Shape(2, 2, 3, 5), Shape(2, 3, 3, 5)])
         try GradCheck.check(Concat(), inputs: [Shape(3, 2, 2, 2, 3), Shape(3, 1, 2, 2, 3)])
         try GradCheck.check(Add(), inputs: [Shape(2, 3, 7), Shape(2, 3, 7), Shape(2, 3, 7)])
+        try GradCheck.check(Add(relu: true), inputs: [Shape(2, 3, 7), Shape(2, 3, 7)])
+        try GradCheck.check(Add(relu: true), inputs: [Shape(2, 3, 7), Shape(2, 3, 7), Shape(2, 3, 7)])
         try GradCheck.check(Flatten(), inputs: [Shape(2, 3, 3, 5)])
         try GradCheck.check(Crop(begin: [1], end: [2]), inputs: [Shape(2, 3, 7)])
         try GradCheck.check(Crop(begin: [0, 1], end: [2, 1]), inputs: [Shape(2, 2, 5, 5)])

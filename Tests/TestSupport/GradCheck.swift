@@ -136,7 +136,7 @@ public enum GradCheck {
             let x = ex.value(n.inputs[0])
             if let a = n.layer as? Activation, a.function == .relu || a.kind == "leaky_relu" {
                 for i in 0..<x.count { p.append(x.data[i] > 0 ? 1 : 0) }
-            } else if n.layer.kind == "batchnorm_relu" {
+            } else if n.layer.kind == "batchnorm_relu" || n.layer.kind == "add_relu" {
                 // The fused ReLU's input is positive exactly where its output is.
                 let y = ex.value(n.output)
                 for i in 0..<y.count { p.append(y.data[i] > 0 ? 1 : 0) }

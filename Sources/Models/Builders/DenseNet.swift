@@ -57,7 +57,7 @@ public enum DenseNet: ModelBuilder {
         var x = try ConvNetParts.blame(p, "stem") {
             try ConvNetParts.stem(net, input, kind: p.string("stem"), width: p.intIfSet("init_features") ?? 2 * k, bias: bias,
                                   geometry: g, names: StemNames(conv: "features.conv0", bn: "features.norm0",
-                                                                relu: "features.relu0", pool: "features.pool0"))
+                                                                pool: "features.pool0"))
         }
         for (i, layers) in blocks.enumerated() {
             for j in 1...layers {

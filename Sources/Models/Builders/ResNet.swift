@@ -121,7 +121,7 @@ public enum ResNet: ModelBuilder {
         let c = config(p), g = ConvGeometry(p)
         var x = try ConvNetParts.blame(p, c.so2sat ? "variant" : "stem") {
             try ConvNetParts.stem(net, input, kind: c.stem, width: c.stemWidth, bias: c.bias, geometry: g,
-                                  names: StemNames(conv: "conv1", bn: "bn1", relu: "relu", pool: "maxpool"))
+                                  names: StemNames(conv: "conv1", bn: "bn1", pool: "maxpool"))
         }
         try ConvNetParts.blame(p, c.so2sat ? "variant" : "strides") {
             for (s, blocks) in c.stages.enumerated() {

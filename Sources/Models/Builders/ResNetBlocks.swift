@@ -26,7 +26,8 @@ struct ConvGeometry {
 
 /// Which layer names a network uses for its stem and head (torchvision's, per family).
 struct StemNames {
-    let conv, bn, relu, pool: String
+    /// `bn` is BN+ReLU in one layer.
+    let conv, bn, pool: String
 }
 
 enum ConvNetParts {
@@ -64,6 +65,7 @@ enum ConvNetParts {
     ///   so2sat    as imagenet but the max-pool has no padding (Keras: ZeroPadding 3 + a
     ///             valid conv, then a valid pool), as the So2Sat notebook's ResNet-50
     ///   small     conv 3×3/1 pad 1 → BN → ReLU, no pool (small patches)
+    /// (BN → ReLU is one layer, `names.bn`.)
     static func stem(_ net: Net, _ x: Value, kind: String, width: Int, bias: Bool, geometry g: ConvGeometry,
                      names n: StemNames) throws -> Value {
         var h: Value
@@ -73,8 +75,7 @@ enum ConvNetParts {
             h = try conv(net, n.conv, x, width, kernel: g.list(7, time: 3), stride: g.list(2, time: 1),
                          padding: g.list(3, time: 1), bias: bias)
         }
-        h = try net.add(n.bn, BatchNorm(), h)
-        h = try net.add(n.relu, Activation.relu, h)
+        h = try net.add(n.bn, BatchNorm(relu: true), h)
         if kind != "small" {
             h = try net.add(n.pool, MaxPool(kernel: g.list(3, time: 1), stride: g.list(2, time: 1),
                                             padding: kind == "so2sat" ? [0] : g.list(1, time: 0)), h)
@@ -107,11 +108,11 @@ enum ConvNetParts {
 
     /// Basic residual block (ResNet-18/34): conv 3×3/stride → BN → ReLU → conv 3×3 → BN, plus the
     /// input (or its 1×1/stride conv + BN projection when channels or stride change) → ReLU.
+    /// Each ReLU is fused into the layer before it (BN+ReLU `bn1`, add+ReLU `relu`).
     static func basicBlock(_ net: Net, _ name: String, _ x: Value, width: Int, stride: Int, bias: Bool,
                            geometry g: ConvGeometry) throws -> Value {
         var h = try conv(net, "\(name).conv1", x, width, kernel: g.cube(3), stride: g.stride(stride), padding: g.cube(1), bias: bias)
-        h = try net.add("\(name).bn1", BatchNorm(), h)
-        h = try net.add("\(name).relu1", Activation.relu, h)
+        h = try net.add("\(name).bn1", BatchNorm(relu: true), h)
         h = try conv(net, "\(name).conv2", h, width, kernel: g.cube(3), padding: g.cube(1), bias: bias)
         h = try net.add("\(name).bn2", BatchNorm(), h)
         return try residual(net, name, main: h, x, out: width, stride: stride, bias: bias, geometry: g)
@@ -120,22 +121,22 @@ enum ConvNetParts {
     /// Bottleneck residual block (ResNet-50): 1×1 conv `mid` → BN → ReLU → 3×3 conv `mid` → BN →
     /// ReLU → 1×1 conv `out` → BN, plus the (projected) input → ReLU. The stride sits on the
     /// first 1×1 conv (Keras, the So2Sat notebook) or on the 3×3 conv (torchvision, "ResNet v1.5").
+    /// Each ReLU is fused into the layer before it (BN+ReLU `bn1`, `bn2`; add+ReLU `relu`).
     static func bottleneckBlock(_ net: Net, _ name: String, _ x: Value, mid: Int, out: Int, stride: Int,
                                 strideOnFirst: Bool, bias: Bool, geometry g: ConvGeometry) throws -> Value {
         let s1 = strideOnFirst ? stride : 1, s2 = strideOnFirst ? 1 : stride
         var h = try conv(net, "\(name).conv1", x, mid, kernel: g.cube(1), stride: g.stride(s1), bias: bias)
-        h = try net.add("\(name).bn1", BatchNorm(), h)
-        h = try net.add("\(name).relu1", Activation.relu, h)
+        h = try net.add("\(name).bn1", BatchNorm(relu: true), h)
         h = try conv(net, "\(name).conv2", h, mid, kernel: g.cube(3), stride: g.stride(s2), padding: g.cube(1), bias: bias)
-        h = try net.add("\(name).bn2", BatchNorm(), h)
-        h = try net.add("\(name).relu2", Activation.relu, h)
+        h = try net.add("\(name).bn2", BatchNorm(relu: true), h)
         h = try conv(net, "\(name).conv3", h, out, kernel: g.cube(1), bias: bias)
         h = try net.add("\(name).bn3", BatchNorm(), h)
         return try residual(net, name, main: h, x, out: out, stride: stride, bias: bias, geometry: g)
     }
 
-    /// main + shortcut → ReLU; the shortcut is the input, or `downsample.0` (1×1/stride conv)
-    /// → `downsample.1` (BN) when channels or stride differ (torchvision's names).
+    /// main + shortcut → ReLU in one layer (`relu`, add+ReLU); the shortcut is the input, or
+    /// `downsample.0` (1×1/stride conv) → `downsample.1` (BN) when channels or stride differ
+    /// (torchvision's names).
     private static func residual(_ net: Net, _ name: String, main: Value, _ x: Value, out: Int, stride: Int, bias: Bool,
                                  geometry g: ConvGeometry) throws -> Value {
         var shortcut = x
@@ -143,7 +144,6 @@ enum ConvNetParts {
             shortcut = try conv(net, "\(name).downsample.0", x, out, kernel: g.cube(1), stride: g.stride(stride), bias: bias)
             shortcut = try net.add("\(name).downsample.1", BatchNorm(), shortcut)
         }
-        let sum = try net.add("\(name).add", Add(), main, shortcut)
-        return try net.add("\(name).relu", Activation.relu, sum)
+        return try net.add("\(name).relu", Add(relu: true), main, shortcut)
     }
 }
