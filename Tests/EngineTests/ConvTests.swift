@@ -81,7 +81,7 @@ enum ConvCheck {
 
 final class ConvTests: XCTestCase {
     /// Direct convolution, written out: y[n,o,z,u,v] = b[o] + Σ x[n,c,iz,iu,iv]·w[o,c,a,e,f].
-    func naiveConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, k: [Int], s: [Int], p: [Int], d: [Int], out: Shape) -> [Float] {
+    static func naiveConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, k: [Int], s: [Int], p: [Int], d: [Int], out: Shape) -> [Float] {
         let n = x.shape[0], c = x.shape[1], o = out[1]
         let i3 = ConvCheck.pad3(Array(x.shape.dims[2...]), 1), q3 = ConvCheck.pad3(Array(out.dims[2...]), 1)
         let k3 = ConvCheck.pad3(k, 1), s3 = ConvCheck.pad3(s, 1), p3 = ConvCheck.pad3(p, 0), d3 = ConvCheck.pad3(d, 1)
@@ -135,23 +135,55 @@ final class ConvTests: XCTestCase {
             let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: UInt64(i))
             let w = ex.parameters.value("op.weight")!, b = ex.parameters.value("op.bias")
             XCTAssertEqual(b == nil, !cs.bias)
-            let ref = naiveConv(ex.value(x), w, b, k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+            let ref = Self.naiveConv(ex.value(x), w, b, k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
             ConvCheck.assertClose(ex.value(y).array, ref, "case \(i) \(cs.input)")
         }
     }
 
-    /// K = 32·9 = 288 rows: a 40×40 sample (1600 positions) is cut into several line chunks.
+    /// Several chunks per pass, in each form: tap rows of a 40×40 image with 32 channels
+    /// (Q of 42·96 floats per line, a budget of 2^17 floats), patches of a 24×24 image with 64
+    /// channels (K = 576).
     func testForwardSeveralChunksPerSample() throws {
-        let cs = Case(input: [2, 32, 40, 40], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1])
-        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape(cs.input), settings: cs.layer.settings)
-        let ch = ColumnChunks(g, batch: 2)
-        XCTAssertEqual(ch.group, 1)
-        XCTAssertLessThan(ch.lines, g.lines, "test meant to span several chunks")
-        let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: 11)
-        let ref = naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
-                            k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
-        ConvCheck.assertClose(ex.value(y).array, ref, "chunked")
-        try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 40)
+        for (cs, taps) in [(Case(input: [2, 32, 40, 40], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]), true),
+                           (Case(input: [2, 64, 24, 24], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]), false)] {
+            let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape([cs.input[0], 3] + cs.input[2...]), settings: cs.layer.settings)
+            switch cs.layer.path(g) {
+            case .taps(let t):
+                XCTAssertTrue(taps)
+                XCTAssertLessThan(TapChunks(t, batch: 2).lines, g.lines, "test meant to span several chunks per image")
+            case .patches:
+                XCTAssertFalse(taps)
+                XCTAssertLessThan(PatchChunks(g, batch: 2, k: g.rows).lines, g.lines, "test meant to span several chunks per image")
+            case .pointwise: XCTFail("pointwise")
+            }
+            let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: 11)
+            let ref = Self.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                                k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+            ConvCheck.assertClose(ex.value(y).array, ref, "chunked \(cs.input)")
+            try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 40)
+        }
+    }
+
+    /// The U-Net's convolutions take the form `Conv.path` promises.
+    func testPathChoice() {
+        func path(_ x: [Int], _ o: Int, k: Int = 3) -> String {
+            let conv = Conv(outChannels: o, kernel: k, padding: k / 2)
+            let out = Shape([x[0], o] + x[2...])
+            switch conv.path(PatchGeometry(image: Shape(x), outSpatial: out, settings: conv.settings)) {
+            case .pointwise: return "pointwise"
+            case .taps: return "taps"
+            case .patches: return "patches"
+            }
+        }
+        XCTAssertEqual(path([4, 10, 256, 256], 16), "taps")
+        XCTAssertEqual(path([16, 32, 64, 64], 16), "taps")
+        XCTAssertEqual(path([2, 16, 8, 64, 64], 8), "taps")
+        XCTAssertEqual(path([16, 32, 32, 32], 32), "taps")
+        XCTAssertEqual(path([16, 64, 16, 16], 64), "patches")   // many channels
+        XCTAssertEqual(path([16, 32, 8, 8], 64), "patches")     // 8 of 12 padded positions used
+        XCTAssertEqual(path([512, 64, 24], 64, k: 5), "patches") // 1D, k 5: 24 of 30
+        XCTAssertEqual(path([16, 16, 64, 64], 10, k: 1), "pointwise")
+        XCTAssertEqual(path([16, 128, 8, 8], 64, k: 1), "patches")
     }
 
     func testOutputShapesAndKind() throws {
@@ -205,6 +237,92 @@ final class ConvTests: XCTestCase {
     func testBackwardAccumulates() throws {
         for cs in [Self.cases[0], Self.cases[3], Self.cases[4], Self.cases[8]] {
             try ConvCheck.checkAccumulates(cs.layer, input: Shape(cs.input))
+        }
+    }
+}
+
+/// Both GEMM forms of `Conv` on the same geometries, whatever `Conv.path` would choose: the
+/// forward against the direct convolution, gradients by finite differences, fresh writes.
+final class ConvFormTests: XCTestCase {
+    enum Form: String { case taps, patches }
+
+    /// A Conv that always runs one form.
+    struct Forced: Layer {
+        let conv: Conv
+        let form: Form
+        var kind: String { conv.kind }
+        func kind(for inputs: [Shape]) -> String { conv.kind(for: inputs) }
+        func outputShape(_ inputs: [Shape], name: String) throws -> Shape { try conv.outputShape(inputs, name: name) }
+        func parameters(_ inputs: [Shape]) -> [TensorSpec] { conv.parameters(inputs) }
+        var writesFreshInputGradients: Bool { true }
+        func geometry(_ x: Shape, _ y: Shape) -> PatchGeometry { PatchGeometry(image: x, outSpatial: y, settings: conv.settings) }
+        func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
+            let g = geometry(inputs[0], output)
+            switch form {
+            case .taps: return Conv.TapPlan(TapRows(g)!, batch: inputs[0].batch, outChannels: conv.outChannels).workspace
+            case .patches: return Conv.Plan(g, batch: inputs[0].batch, outChannels: conv.outChannels).workspace
+            }
+        }
+        func forward(_ c: LayerContext, mode: Mode) {
+            let g = geometry(c.inputs[0].shape, c.output.shape)
+            switch form {
+            case .taps: conv.forwardTaps(c, TapRows(g)!)
+            case .patches: conv.forwardPatches(c, g)
+            }
+        }
+        func backward(_ c: LayerContext, mode: Mode) {
+            let g = geometry(c.inputs[0].shape, c.output.shape)
+            if conv.bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: conv.outChannels, p: g.positions, into: c.grads[1].data) }
+            switch form {
+            case .taps: conv.backwardTaps(c, TapRows(g)!)
+            case .patches: conv.backwardPatches(c, g)
+            }
+        }
+    }
+
+    // Unit stride and W dilation (both forms), then strided or W-dilated (patches only).
+    static let cases: [ConvTests.Case] = [
+        .init(input: [3, 2, 11], out: 4, k: [3], s: [1], p: [1], d: [1]),
+        .init(input: [2, 3, 9], out: 2, k: [4], s: [1], p: [2], d: [1]),             // even kernel, more padding
+        .init(input: [2, 3, 7, 9], out: 5, k: [3, 2], s: [1, 1], p: [1, 0], d: [2, 1]), // H dilation
+        .init(input: [2, 2, 6, 5], out: 3, k: [3, 3], s: [1, 1], p: [0, 0], d: [1, 1]), // valid
+        .init(input: [1, 3, 5, 8], out: 2, k: [5, 5], s: [1, 1], p: [2, 2], d: [1, 1], bias: false),
+        .init(input: [2, 2, 4, 5, 6], out: 3, k: [2, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [2, 1, 1]),
+        .init(input: [2, 3, 3, 4, 5], out: 2, k: [3, 1, 2], s: [1, 1, 1], p: [1, 0, 1], d: [1, 1, 1]),
+        .init(input: [4, 3, 2, 3], out: 2, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),      // pointwise, few positions
+        .init(input: [2, 3, 7, 9], out: 2, k: [3, 3], s: [2, 1], p: [1, 1], d: [1, 1]),
+        .init(input: [2, 2, 8, 7], out: 2, k: [2, 3], s: [3, 2], p: [2, 1], d: [2, 1]),
+        .init(input: [3, 2, 11], out: 4, k: [3], s: [1], p: [1], d: [2]),
+    ]
+
+    func forms(_ cs: ConvTests.Case) -> [Form] {
+        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape(cs.input), settings: cs.layer.settings)
+        return TapRows(g) == nil ? [.patches] : [.taps, .patches]
+    }
+
+    func testForwardMatchesDirectConvolution() throws {
+        var tapsSeen = 0
+        for (i, cs) in Self.cases.enumerated() {
+            for form in forms(cs) {
+                if form == .taps { tapsSeen += 1 }
+                let (ex, x, y) = try ConvCheck.runLayer(Forced(conv: cs.layer, form: form), input: Shape(cs.input), seed: UInt64(i))
+                let ref = ConvTests.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                                                k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+                ConvCheck.assertClose(ex.value(y).array, ref, "\(form) case \(i) \(cs.input)")
+            }
+        }
+        XCTAssertEqual(tapsSeen, 8)
+    }
+
+    func testGradients() throws {
+        for cs in Self.cases {
+            for form in forms(cs) { try GradCheck.check(Forced(conv: cs.layer, form: form), inputs: [Shape(cs.input)]) }
+        }
+    }
+
+    func testFreshInputGradients() throws {
+        for cs in Self.cases {
+            for form in forms(cs) { try FreshGradientTests.check(Forced(conv: cs.layer, form: form), [Shape(cs.input)]) }
         }
     }
 }
