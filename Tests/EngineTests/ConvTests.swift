@@ -81,7 +81,7 @@ enum ConvCheck {
 
 final class ConvTests: XCTestCase {
     /// Direct convolution, written out: y[n,o,z,u,v] = b[o] + Σ x[n,c,iz,iu,iv]·w[o,c,a,e,f].
-    func naiveConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, k: [Int], s: [Int], p: [Int], d: [Int], out: Shape) -> [Float] {
+    static func naiveConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, k: [Int], s: [Int], p: [Int], d: [Int], out: Shape) -> [Float] {
         let n = x.shape[0], c = x.shape[1], o = out[1]
         let i3 = ConvCheck.pad3(Array(x.shape.dims[2...]), 1), q3 = ConvCheck.pad3(Array(out.dims[2...]), 1)
         let k3 = ConvCheck.pad3(k, 1), s3 = ConvCheck.pad3(s, 1), p3 = ConvCheck.pad3(p, 0), d3 = ConvCheck.pad3(d, 1)
@@ -128,8 +128,9 @@ final class ConvTests: XCTestCase {
         Case(input: [2, 3, 16, 17], out: 4, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
         Case(input: [3, 4, 2, 3], out: 2, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
         Case(input: [2, 3, 300], out: 2, k: [1], s: [1], p: [0], d: [1], bias: false),
-        // grouped over several groups (64 samples of 4 positions a group): a 3×3 kernel reading
-        // mostly padding, and pointwise; a strided 1×1 (ResNet's downsampling shortcut)
+        // many samples of few positions: a 3×3 kernel reading mostly padding, pointwise; a
+        // strided 1×1 (ResNet's downsampling shortcut). (Few channels: patches; ConvFormTests
+        // runs the grouped forms on them.)
         Case(input: [70, 2, 2, 2], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
         Case(input: [70, 3, 2, 2], out: 2, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),
         Case(input: [3, 4, 7, 7], out: 3, k: [1, 1], s: [2, 2], p: [0, 0], d: [1, 1]),
@@ -140,23 +141,65 @@ final class ConvTests: XCTestCase {
             let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: UInt64(i))
             let w = ex.parameters.value("op.weight")!, b = ex.parameters.value("op.bias")
             XCTAssertEqual(b == nil, !cs.bias)
-            let ref = naiveConv(ex.value(x), w, b, k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+            let ref = Self.naiveConv(ex.value(x), w, b, k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
             ConvCheck.assertClose(ex.value(y).array, ref, "case \(i) \(cs.input)")
         }
     }
 
-    /// K = 32·9 = 288 rows: a 40×40 sample (1600 positions) is cut into several line chunks.
+    /// Several chunks per pass, in each form: tap rows of a 40×40 image with 32 channels
+    /// (Q of 42·96 floats per line, a budget of 2^17 floats), patches of a 24×24 image with 64
+    /// channels (K = 576).
     func testForwardSeveralChunksPerSample() throws {
-        let cs = Case(input: [2, 32, 40, 40], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1])
-        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape(cs.input), settings: cs.layer.settings)
-        let ch = ColumnChunks(g, batch: 2)
-        XCTAssertEqual(ch.group, 1)
-        XCTAssertLessThan(ch.lines, g.lines, "test meant to span several chunks")
-        let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: 11)
-        let ref = naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
-                            k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
-        ConvCheck.assertClose(ex.value(y).array, ref, "chunked")
-        try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 40)
+        for (cs, taps) in [(Case(input: [2, 32, 40, 40], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]), true),
+                           (Case(input: [2, 64, 24, 24], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]), false)] {
+            let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape([cs.input[0], 3] + cs.input[2...]), settings: cs.layer.settings)
+            switch cs.layer.path(g, batch: 2) {
+            case .taps(let t):
+                XCTAssertTrue(taps)
+                XCTAssertLessThan(TapChunks(t, batch: 2).lines, g.lines, "test meant to span several chunks per image")
+            case .patches:
+                XCTAssertFalse(taps)
+                XCTAssertLessThan(PatchChunks(g, batch: 2, k: g.rows).lines, g.lines, "test meant to span several chunks per image")
+            case .pointwise, .grouped, .smallMapTaps: XCTFail("\(cs.layer.path(g, batch: 2))")
+            }
+            let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: 11)
+            let ref = Self.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                                k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+            ConvCheck.assertClose(ex.value(y).array, ref, "chunked \(cs.input)")
+            try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 40)
+        }
+    }
+
+    /// The U-Net's and ResNet's convolutions take the form `Conv.path` promises.
+    func testPathChoice() {
+        func path(_ x: [Int], _ o: Int, k: Int = 3, s: Int = 1) -> String {
+            let conv = Conv(outChannels: o, kernel: k, stride: s, padding: k / 2)
+            let out = try! conv.outputShape([Shape(x)], name: "c")
+            switch conv.path(PatchGeometry(image: Shape(x), outSpatial: out, settings: conv.settings), batch: x[0]) {
+            case .pointwise: return "pointwise"
+            case .taps: return "taps"
+            case .smallMapTaps: return "smallMapTaps"
+            case .grouped: return "grouped"
+            case .patches: return "patches"
+            }
+        }
+        XCTAssertEqual(path([4, 10, 256, 256], 16), "taps")
+        XCTAssertEqual(path([16, 32, 64, 64], 16), "taps")
+        XCTAssertEqual(path([2, 16, 8, 64, 64], 8), "taps")
+        XCTAssertEqual(path([16, 32, 32, 32], 32), "taps")
+        XCTAssertEqual(path([16, 64, 16, 16], 64), "patches")   // many channels
+        XCTAssertEqual(path([16, 32, 8, 8], 64), "patches")     // 8 of 12 padded positions used
+        XCTAssertEqual(path([512, 64, 24], 64, k: 5), "grouped")  // 1D, k 5: 24 of 30 (TempCNN), 5% padding
+        XCTAssertEqual(path([16, 16, 64, 64], 10, k: 1), "pointwise")
+        XCTAssertEqual(path([16, 128, 8, 8], 64, k: 1), "grouped")      // many channels, few positions
+        // so2sat_resnet50: 3×3 on 7×7 / 4×4 / 2×2 maps per tap, 1×1 (strided or not) grouped,
+        // the 32-channel first block and the 10-band stem as patches
+        XCTAssertEqual(path([32, 128, 7, 7], 128), "smallMapTaps")
+        XCTAssertEqual(path([32, 512, 2, 2], 512), "smallMapTaps")
+        XCTAssertEqual(path([32, 1024, 4, 4], 256, k: 1), "grouped")
+        XCTAssertEqual(path([32, 512, 7, 7], 1024, k: 1, s: 2), "grouped")
+        XCTAssertEqual(path([32, 32, 7, 7], 32), "patches")
+        XCTAssertEqual(path([32, 10, 38, 38], 64, k: 7, s: 2), "patches")
     }
 
     /// The per-tap path (stride 1, ≥ 64 channels, ≥ 1/8 of im2col padding): 2D on 2×2 and 3×3
@@ -173,9 +216,9 @@ final class ConvTests: XCTestCase {
         for (i, cs) in Self.tapCases.enumerated() {
             let out = try cs.layer.outputShape([Shape(cs.input)], name: "op")
             let g = PatchGeometry(image: Shape(cs.input), outSpatial: out, settings: cs.layer.settings)
-            XCTAssertTrue(TapPlan.applies(g, grouped: ColumnChunks(g, batch: cs.input[0]).group > 1), "case \(i) takes the tap path")
+            guard case .smallMapTaps = cs.layer.path(g, batch: cs.input[0]) else { return XCTFail("case \(i) takes the tap path") }
             let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: UInt64(30 + i))
-            let ref = naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+            let ref = Self.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
                                 k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
             ConvCheck.assertClose(ex.value(y).array, ref, "tap case \(i) \(cs.input)")
             try GradCheck.check(cs.layer, inputs: [Shape(cs.input)], maxPerTensor: 150)
@@ -189,12 +232,12 @@ final class ConvTests: XCTestCase {
         let layer = cs.layer, input = Shape(cs.input)
         let out = try layer.outputShape([input], name: "op")
         let g = PatchGeometry(image: input, outSpatial: out, settings: layer.settings)
-        let one = TapPlan(g, outChannels: 4, batch: 5), several = TapPlan(g, outChannels: 4, batch: 5, budget: 2 * 64 * 9)
+        let one = SmallMapTaps(g, outChannels: 4, batch: 5), several = SmallMapTaps(g, outChannels: 4, batch: 5, budget: 2 * 64 * 9)
         XCTAssertEqual(one.group, 5)
         XCTAssertEqual(several.group, 2)
         let x = GradCheck.random(input, seed: 3), dy = GradCheck.random(out, seed: 4)
         let params = layer.parameters([input]).enumerated().map { GradCheck.random($0.element.shape, seed: 10 + UInt64($0.offset)) }
-        func run(_ plan: TapPlan) -> [[Float]] {
+        func run(_ plan: SmallMapTaps) -> [[Float]] {
             let grads = layer.parameters([input]).map { HostTensor($0.shape) }
             let y = HostTensor(out), dx = HostTensor(input)
             let ws = HostTensor(Shape(plan.workspace)), saved = HostTensor(Shape(layer.savedCount([input], output: out)))
@@ -202,8 +245,8 @@ final class ConvTests: XCTestCase {
             let c = LayerContext(name: "op", inputs: [x.tensor], output: y.tensor, dInputs: [dx.tensor], dOutput: dy.tensor,
                                  params: params.map(\.tensor), grads: grads.map(\.tensor), state: [],
                                  saved: saved.data, workspace: ws.data)
-            layer.tapForward(c, plan)
-            layer.tapBackward(c, plan, fresh: false)
+            layer.smallMapTapsForward(c, plan)
+            layer.smallMapTapsBackward(c, plan, fresh: false)
             return [y.array, dx.array] + grads.map(\.array)
         }
         let a = run(one), b = run(several)
@@ -261,6 +304,114 @@ final class ConvTests: XCTestCase {
     func testBackwardAccumulates() throws {
         for cs in [Self.cases[0], Self.cases[3], Self.cases[4], Self.cases[8], Self.cases[11], Self.cases[12], Self.cases[13]] {
             try ConvCheck.checkAccumulates(cs.layer, input: Shape(cs.input))
+        }
+    }
+}
+
+/// Every GEMM form of `Conv` on the same geometries, whatever `Conv.path` would choose: the
+/// forward against the direct convolution, gradients by finite differences, fresh writes.
+final class ConvFormTests: XCTestCase {
+    enum Form: String { case taps, patches, grouped, smallMapTaps }
+
+    /// A Conv that always runs one form.
+    struct Forced: Layer {
+        let conv: Conv
+        let form: Form
+        var kind: String { conv.kind }
+        func kind(for inputs: [Shape]) -> String { conv.kind(for: inputs) }
+        func outputShape(_ inputs: [Shape], name: String) throws -> Shape { try conv.outputShape(inputs, name: name) }
+        func parameters(_ inputs: [Shape]) -> [TensorSpec] { conv.parameters(inputs) }
+        var writesFreshInputGradients: Bool { true }
+        func geometry(_ x: Shape, _ y: Shape) -> PatchGeometry { PatchGeometry(image: x, outSpatial: y, settings: conv.settings) }
+        func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
+            let g = geometry(inputs[0], output), batch = inputs[0].batch
+            switch form {
+            case .taps: return Conv.TapPlan(TapRows(g)!, batch: batch, outChannels: conv.outChannels).workspace
+            case .patches: return Conv.Plan(g, batch: batch, outChannels: conv.outChannels).workspace
+            case .grouped:
+                // two samples a group: several groups for batches above 2
+                let ch = ColumnChunks(samples: g, group: min(batch, 2))
+                return g.rows * ch.columns + conv.outChannels * ch.columns + g.taps * g.positions
+            case .smallMapTaps: return SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1).workspace
+            }
+        }
+        func savedCount(_ inputs: [Shape], output: Shape) -> Int {
+            let g = geometry(inputs[0], output)
+            return form == .smallMapTaps ? g.taps * conv.outChannels * g.channels : 0
+        }
+        func forward(_ c: LayerContext, mode: Mode) {
+            let g = geometry(c.inputs[0].shape, c.output.shape), batch = c.inputs[0].shape.batch
+            switch form {
+            case .taps: conv.forwardTaps(c, TapRows(g)!)
+            case .patches: conv.forwardPatches(c, g)
+            case .grouped: conv.groupedForward(c, g, ColumnChunks(samples: g, group: min(batch, 2)))
+            case .smallMapTaps: conv.smallMapTapsForward(c, SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1))
+            }
+        }
+        func backward(_ c: LayerContext, mode: Mode) {
+            let g = geometry(c.inputs[0].shape, c.output.shape), batch = c.inputs[0].shape.batch
+            switch form {
+            case .grouped: return conv.groupedBackward(c, g, ColumnChunks(samples: g, group: min(batch, 2)), fresh: c.isFresh(0))
+            case .smallMapTaps:
+                // budget 1: one sample a group
+                return conv.smallMapTapsBackward(c, SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1), fresh: c.isFresh(0))
+            default: break
+            }
+            if conv.bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: conv.outChannels, p: g.positions, into: c.grads[1].data) }
+            switch form {
+            case .taps: conv.backwardTaps(c, TapRows(g)!)
+            case .patches: conv.backwardPatches(c, g)
+            case .grouped, .smallMapTaps: break
+            }
+        }
+    }
+
+    // Unit stride and W dilation (both forms), then strided or W-dilated (patches only).
+    static let cases: [ConvTests.Case] = [
+        .init(input: [3, 2, 11], out: 4, k: [3], s: [1], p: [1], d: [1]),
+        .init(input: [2, 3, 9], out: 2, k: [4], s: [1], p: [2], d: [1]),             // even kernel, more padding
+        .init(input: [2, 3, 7, 9], out: 5, k: [3, 2], s: [1, 1], p: [1, 0], d: [2, 1]), // H dilation
+        .init(input: [2, 2, 6, 5], out: 3, k: [3, 3], s: [1, 1], p: [0, 0], d: [1, 1]), // valid
+        .init(input: [1, 3, 5, 8], out: 2, k: [5, 5], s: [1, 1], p: [2, 2], d: [1, 1], bias: false),
+        .init(input: [2, 2, 4, 5, 6], out: 3, k: [2, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [2, 1, 1]),
+        .init(input: [2, 3, 3, 4, 5], out: 2, k: [3, 1, 2], s: [1, 1, 1], p: [1, 0, 1], d: [1, 1, 1]),
+        .init(input: [4, 3, 2, 3], out: 2, k: [1, 1], s: [1, 1], p: [0, 0], d: [1, 1]),      // pointwise, few positions
+        .init(input: [2, 3, 7, 9], out: 2, k: [3, 3], s: [2, 1], p: [1, 1], d: [1, 1]),
+        .init(input: [2, 2, 8, 7], out: 2, k: [2, 3], s: [3, 2], p: [2, 1], d: [2, 1]),
+        .init(input: [3, 2, 11], out: 4, k: [3], s: [1], p: [1], d: [2]),
+    ]
+
+    /// Every form that runs the geometry: tap rows and small-map taps need unit stride; grouped
+    /// and patches take any.
+    func forms(_ cs: ConvTests.Case) -> [Form] {
+        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape(cs.input), settings: cs.layer.settings)
+        let unit = cs.s.allSatisfy { $0 == 1 }
+        return (TapRows(g) == nil ? [.patches] : [.taps, .patches]) + [.grouped] + (unit ? [.smallMapTaps] : [])
+    }
+
+    func testForwardMatchesDirectConvolution() throws {
+        var tapsSeen = 0
+        for (i, cs) in Self.cases.enumerated() {
+            for form in forms(cs) {
+                if form == .taps { tapsSeen += 1 }
+                let (ex, x, y) = try ConvCheck.runLayer(Forced(conv: cs.layer, form: form), input: Shape(cs.input), seed: UInt64(i))
+                let ref = ConvTests.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                                                k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+                ConvCheck.assertClose(ex.value(y).array, ref, "\(form) case \(i) \(cs.input)")
+            }
+        }
+        XCTAssertEqual(tapsSeen, 8)
+    }
+
+    func testGradients() throws {
+        for cs in Self.cases {
+            for form in forms(cs) { try GradCheck.check(Forced(conv: cs.layer, form: form), inputs: [Shape(cs.input)]) }
+        }
+    }
+
+    func testFreshInputGradients() throws {
+        for cs in Self.cases {
+            for form in forms(cs) { try FreshGradientTests.check(Forced(conv: cs.layer, form: form), [Shape(cs.input)]) }
         }
     }
 }

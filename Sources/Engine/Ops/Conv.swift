@@ -3,9 +3,18 @@
 ///   weight  O×C×k…  (PyTorch layout; spatial dims as the input's)
 ///   bias    O
 ///   output  N×O×oL | N×O×oH×oW | N×O×oD×oH×oW,  o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1
-/// Per sample: Y = W·col(X) + b with W seen as O×K (K = C·∏k), via im2col + sgemm over
-/// cache-sized column chunks (see Im2col.swift). A pointwise kernel (1×1, stride 1, no
-/// padding) multiplies the input directly.
+/// Y = W·col(X) + b with W seen as O×K (K = C·∏k). Five ways, by geometry (see `path`):
+/// - pointwise (1×1, stride 1, no padding, ≥ 256 positions): Y[n] = W·X[n] directly;
+/// - few positions per sample (ResNet's 7×7, 4×4, 2×2 maps), samples side by side as GEMM
+///   columns (ConvGrouped.swift): per kernel tap when ≥ 64 channels, stride 1 and ≥ 1/8 of an
+///   im2col would be padding (ConvTaps.swift), else a table-driven im2col;
+/// - unit stride and W dilation, few input channels, wide lines ("same" 3×3 convolutions
+///   at the top of a U-Net): implicit GEMM over tap rows (ImplicitGEMM.swift);
+/// - otherwise: patch-major im2col + sgemm over chunks of output positions (PatchMajor.swift).
+/// With unit stride, both give the input gradient as the convolution of dY with the flipped
+/// kernel (no col2im).
+/// Both GEMM forms put output positions on the GEMM rows: OpenBLAS runs the few-channel
+/// convolutions of a U-Net much faster that way than with channels as rows.
 public struct Conv: Layer {
     public let outChannels: Int
     /// Spatial dims (1, 2, 3) if fixed; nil accepts any and takes them from the input rank.
@@ -69,22 +78,22 @@ public struct Conv: Layer {
 
     public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
-        if usesDirectGEMM(g) { return 0 }
-        if let plan = tapPlan(g, batch: inputs[0].batch) { return plan.workspace }
-        let ch = ColumnChunks(g, batch: inputs[0].batch)
-        // grouped: columns, product, tap table (T×P Int32)
-        return g.rows * ch.columns + (ch.group > 1 ? outChannels * ch.columns + g.taps * g.positions : 0)
+        switch path(g, batch: inputs[0].batch) {
+        case .pointwise: return 0
+        case .smallMapTaps(let plan): return plan.workspace
+        case .grouped(let ch):
+            // columns, product, tap table (T×P Int32)
+            return g.rows * ch.columns + outChannels * ch.columns + g.taps * g.positions
+        case .taps(let t): return TapPlan(t, batch: inputs[0].batch, outChannels: outChannels).workspace
+        case .patches: return Plan(g, batch: inputs[0].batch, outChannels: outChannels).workspace
+        }
     }
 
-    /// The per-tap path keeps the tap-major weight (T×O×C) from forward for backward.
+    /// The per-tap path for small maps keeps the tap-major weight (T×O×C) from forward for backward.
     public func savedCount(_ inputs: [Shape], output: Shape) -> Int {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
-        return tapPlan(g, batch: inputs[0].batch) == nil ? 0 : g.taps * outChannels * g.channels
-    }
-
-    /// The per-tap plan (ConvTaps.swift) when it applies: samples grouped, stride 1, padding.
-    func tapPlan(_ g: PatchGeometry, batch: Int) -> TapPlan? {
-        TapPlan.applies(g, grouped: ColumnChunks(g, batch: batch).group > 1) ? TapPlan(g, outChannels: outChannels, batch: batch) : nil
+        if case .smallMapTaps = path(g, batch: inputs[0].batch) { return g.taps * outChannels * g.channels }
+        return 0
     }
 
     /// GEMM flops: 2·N·O·K·P each for Y, dW and dX.
@@ -99,93 +108,287 @@ public struct Conv: Layer {
     @inline(__always)
     private func usesDirectGEMM(_ g: PatchGeometry) -> Bool { g.isPointwise && g.positions >= ColumnChunks.minColumns }
 
-    // forward: Y[n] = W · col(X[n]) + b
-    public func forward(_ c: LayerContext, mode: Mode) {
-        let xT = c.inputs[0], batch = xT.shape.batch
-        let g = PatchGeometry(image: xT.shape, outSpatial: c.output.shape, settings: settings)
-        let x = xT.data, y = c.output.data, w = c.params[0].data
-        let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
-        let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
-        let beta: Float = bias ? 1 : 0
+    /// Workspace layout of the tap-rows passes (unit stride; see ImplicitGEMM.swift), in floats:
+    ///   wr   O·K              reordered weights, or the flipped ones (C × K₂, K₂ = kw·T·O)
+    ///   dwt  K·O              backward: dW in tap-rows order, transposed
+    ///   q    Q of one chunk   of X (forward, dW) or of dY (dX)
+    ///   dyt  chunk × O        backward: dY by padded position
+    ///   tmp  chunk × max(O, C) a chunk's output rows
+    struct TapPlan {
+        let t: TapRows, f: TapRows
+        let forward: TapChunks, inputGradient: TapChunks
+        let wr, dwt, q, dyt, tmp, workspace: Int
 
-        if usesDirectGEMM(g) {
-            for n in 0..<batch {
-                let yn = y + n * o * p
-                if bias { ConvKernels.fillRows(yn, rows: o, count: p, ld: p, bias: b) }
-                BLAS.sgemm(m: o, n: p, k: k, a: w, lda: k, b: x + n * xs, ldb: p, beta: beta, c: yn, ldc: p)
-            }
-            return
+        init(_ t: TapRows, batch: Int, outChannels o: Int) {
+            self.t = t
+            f = t.flipped(outChannels: o)
+            forward = TapChunks(t, batch: batch)
+            inputGradient = TapChunks(f, batch: batch)
+            var at = 0
+            func take(_ n: Int) -> Int { defer { at += (n + 15) & ~15 }; return at }
+            wr = take(o * t.rows)
+            dwt = take(o * t.rows)
+            q = take(max(forward.qCount(t), inputGradient.qCount(f)))
+            dyt = take(forward.positions(t) * o)
+            tmp = take(max(forward.positions(t) * o, inputGradient.positions(f) * t.channels))
+            workspace = at
         }
-        if let plan = tapPlan(g, batch: batch) { return tapForward(c, plan) }
+    }
+
+    /// Workspace layout of the patch-major passes (strided; see PatchMajor.swift), in floats:
+    ///   xT   N·D·H·W·C  the input channels-last (backward: then dX channels-last, if strided)
+    ///   dyT  N·P·O      backward: dY channels-last
+    ///   wr   O·K        reordered weights (forward, dW, strided dX) or flipped ones (C × T·O)
+    ///   dwt  K·O        backward: dW in (tap, c) × o order
+    ///   col  columns × max(K, T·O)
+    ///   tmp  columns × max(O, C): a chunk's output rows before they go back channel-major
+    struct Plan {
+        let g: PatchGeometry
+        let flipped: PatchGeometry?
+        let forward: PatchChunks, inputGradient: PatchChunks
+        let xT, dyT, wr, dwt, col, tmp, workspace: Int
+
+        init(_ g: PatchGeometry, batch: Int, outChannels o: Int) {
+            self.g = g
+            let k = g.rows, k2 = g.taps * o
+            flipped = g.hasUnitStride ? g.flippedForInputGradient(outChannels: o) : nil
+            forward = PatchChunks(g, batch: batch, k: k)
+            inputGradient = flipped.map { PatchChunks($0, batch: batch, k: k2) } ?? forward
+            let columns = max(forward.columns, inputGradient.columns)
+            var at = 0
+            func take(_ n: Int) -> Int { defer { at += (n + 15) & ~15 }; return at }
+            xT = take(batch * g.imageCount)
+            dyT = take(batch * g.positions * o)
+            wr = take(o * k)
+            dwt = take(k * o)
+            col = take(columns * max(k, k2))
+            tmp = take(columns * max(o, g.channels))
+            workspace = at
+        }
+    }
+
+    /// How a geometry runs (see the type's header).
+    enum Path { case pointwise, taps(TapRows), smallMapTaps(SmallMapTaps), grouped(ColumnChunks), patches }
+
+    /// Tap rows pay for the padding columns of each line (Wp − oW of Wp positions) and gain
+    /// most where patches would be many short copies (few input channels); patch-major
+    /// im2col copies long runs when channels are many, and wastes nothing on small images.
+    /// Measured on the U-Net layers (OpenBLAS SkylakeX, one thread): tap rows are 10–25%
+    /// faster for 16–32 channels at 64² and more, patches 5–20% faster from 64 input
+    /// channels or at 8²–16².
+    /// Samples grouped side by side (a sample has fewer positions than a GEMM wants, see
+    /// `ColumnChunks`) serve small maps (≤ 64 positions) with ≥ 64 input channels: per tap
+    /// where padding would waste ≥ 1/8 of an im2col, else the table-driven im2col. Measured on
+    /// so2sat_resnet50 (thread CPU per step, one thread): its convolutions take 492 ms so,
+    /// 740 ms as patches (layer4's 3×3 on 2×2: 45 vs 126 ms; 1×1 convs 25–50% faster);
+    /// unet2d_64's 8×8 bottom 10–15% faster than patches, TempCNN's conv1d 64→64 k5 on 24 dates
+    /// (batch 512) ~25% faster (`bench conv`). Patches stay ahead below 64 channels.
+    func path(_ g: PatchGeometry, batch: Int) -> Path {
+        if usesDirectGEMM(g) { return .pointwise }
+        if g.channels < 64, let t = TapRows(g), 8 * (t.wp - t.ow) <= t.wp { return .taps(t) }
         let ch = ColumnChunks(g, batch: batch)
-        let col = c.workspace
-        if ch.group > 1 {
-            let tmp = col + k * ch.columns
-            let table = UnsafeMutableRawPointer(tmp + o * ch.columns).assumingMemoryBound(to: Int32.self)
-            g.fillTapTable(table)
-            var n0 = 0
-            while n0 < batch {
-                let nb = min(ch.group, batch - n0), cols = nb * p
-                g.groupIm2col(x, n0: n0, nb: nb, table: table, into: col)
-                BLAS.sgemm(m: o, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols)
-                GroupRows.scatter(tmp, rows: o, p: p, n0: n0, nb: nb, bias: b, into: y)
-                n0 += nb
-            }
-            return
+        if ch.group > 1 && g.channels >= 64 && g.positions <= 64 {
+            if SmallMapTaps.applies(g) { return .smallMapTaps(SmallMapTaps(g, outChannels: outChannels, batch: batch)) }
+            return .grouped(ch)
         }
-        ch.forEachLineChunk(g, batch: batch) { n, first, count in
-            let cols = count * g.ow, yc = y + n * o * p + first * g.ow
-            g.im2col(x + n * xs, col, ld: cols, first: first, count: count)
-            if bias { ConvKernels.fillRows(yc, rows: o, count: cols, ld: p, bias: b) }
-            BLAS.sgemm(m: o, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: beta, c: yc, ldc: p)
+        return .patches
+    }
+
+    // forward: Y = W·col(X) + b
+    public func forward(_ c: LayerContext, mode: Mode) {
+        let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
+        switch path(g, batch: c.inputs[0].shape.batch) {
+        case .pointwise: forwardPointwise(c, g)
+        case .taps(let t): forwardTaps(c, t)
+        case .smallMapTaps(let plan): smallMapTapsForward(c, plan)
+        case .grouped(let ch): groupedForward(c, g, ch)
+        case .patches: forwardPatches(c, g)
         }
     }
 
     public var writesFreshInputGradients: Bool { true }
 
-    // backward: dW += dY·colᵀ, db += Σ dY, dX += col2im(Wᵀ·dY)  (dX = … where marked fresh)
+    // backward: db += Σ dY, dW += dY·col(X)ᵀ, dX += col2im(Wᵀ·dY)  (dX = … where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
-        let xT = c.inputs[0], batch = xT.shape.batch
-        let g = PatchGeometry(image: xT.shape, outSpatial: c.output.shape, settings: settings)
-        let x = xT.data, dy = c.dOutput.data, w = c.params[0].data, dw = c.grads[0].data
-        let dx = c.dInputs[0]?.data
+        let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
+        let p = path(g, batch: c.inputs[0].shape.batch)
+        // The grouped paths sum the bias gradient from their gathered dY.
+        switch p {
+        case .smallMapTaps(let plan): return smallMapTapsBackward(c, plan, fresh: c.isFresh(0))
+        case .grouped(let ch): return groupedBackward(c, g, ch, fresh: c.isFresh(0))
+        default: break
+        }
+        if bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: outChannels, p: g.positions, into: c.grads[1].data) }
+        switch p {
+        case .smallMapTaps, .grouped: break
+        case .pointwise: backwardPointwise(c, g)
+        case .taps(let t): backwardTaps(c, t)
+        case .patches: backwardPatches(c, g)
+        }
+    }
+
+    // Y[n] = W·X[n] + b
+    func forwardPointwise(_ c: LayerContext, _ g: PatchGeometry) {
+        let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
+        let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
+        let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
+        for n in 0..<batch {
+            let yn = y + n * o * p
+            if bias { ConvKernels.fillRows(yn, rows: o, count: p, ld: p, bias: b) }
+            BLAS.sgemm(m: o, n: p, k: k, a: w, lda: k, b: x + n * xs, ldb: p, beta: bias ? 1 : 0, c: yn, ldc: p)
+        }
+    }
+
+    // dW += dY[n]·X[n]ᵀ, dX[n] += Wᵀ·dY[n]
+    func backwardPointwise(_ c: LayerContext, _ g: PatchGeometry) {
+        let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
+        let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
+        let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
+        for n in 0..<batch {
+            let dyn = dy + n * o * p, xn = x + n * xs
+            BLAS.sgemm(transB: true, m: o, n: k, k: p, a: dyn, lda: p, b: xn, ldb: p, beta: 1, c: dw, ldc: k)
+            if let dx {
+                BLAS.sgemm(transA: true, m: k, n: p, k: o, a: w, lda: k, b: dyn, ldb: p, beta: c.isFresh(0) ? 0 : 1,
+                           c: dx + n * xs, ldc: p)
+            }
+        }
+    }
+
+    // per chunk of lines: Yᵀ[rows×O] = Q·W''ᵀ (one GEMM per column residue), then
+    // Y[n, o, p] = Yᵀ[p, o] + b[o]
+    func forwardTaps(_ c: LayerContext, _ t: TapRows) {
+        let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
+        let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
+        let o = outChannels
+        let plan = TapPlan(t, batch: batch, outChannels: o)
+        let ws = c.workspace, wr = ws + plan.wr, q = ws + plan.q, tmp = ws + plan.tmp
+        t.reorder(w, outChannels: o, into: wr)
+        plan.forward.forEach(t, batch: batch) { first, count in
+            t.buildQ(x, q, first: first, count: count)
+            t.multiply(q, count: count, weights: wr, outChannels: o, into: tmp)
+            t.store(tmp, ld: o, first: first, count: count, outChannels: o, into: y, add: false, bias: b)
+        }
+    }
+
+    // dW''ᵀ[K×O] += Qᵀ·dYᵀ per chunk; dX = the convolution of dY with the flipped kernel
+    // (padding d·(k−1) − p), itself in tap rows: dXᵀ = Q(dY)·Wf''ᵀ
+    func backwardTaps(_ c: LayerContext, _ t: TapRows) {
+        let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
+        let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
+        let o = outChannels, cin = t.channels
+        let plan = TapPlan(t, batch: batch, outChannels: o), f = plan.f
+        let ws = c.workspace, wr = ws + plan.wr, dwt = ws + plan.dwt, q = ws + plan.q
+        let dyt = ws + plan.dyt, tmp = ws + plan.tmp
+        dwt.update(repeating: 0, count: t.rows * o)
+        plan.forward.forEach(t, batch: batch) { first, count in
+            t.buildQ(x, q, first: first, count: count)
+            t.gatherGradient(dy, outChannels: o, first: first, count: count, into: dyt)
+            t.multiplyGradient(q, count: count, dy: dyt, outChannels: o, into: dwt)
+        }
+        t.addGradient(dwt, outChannels: o, into: dw)
+        guard let dx else { return }
+        let fresh = c.isFresh(0)
+        t.reorderFlipped(w, outChannels: o, into: wr)
+        plan.inputGradient.forEach(f, batch: batch) { first, count in
+            f.buildQ(dy, q, first: first, count: count)
+            f.multiply(q, count: count, weights: wr, outChannels: cin, into: tmp)
+            f.store(tmp, ld: cin, first: first, count: count, outChannels: cin, into: dx, add: !fresh, bias: nil)
+        }
+    }
+
+    // per chunk of output positions (rows): Yᵀ[rows×O] = colPM(X)[rows×K]·W'ᵀ, then
+    // Y[n, o, p] = Yᵀ[p, o] + b[o]
+    func forwardPatches(_ c: LayerContext, _ g: PatchGeometry) {
+        let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
+        let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
+        let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
+        let plan = Plan(g, batch: batch, outChannels: o)
+        let ws = c.workspace
+        let xt = ws + plan.xT, wr = ws + plan.wr, col = ws + plan.col, tmp = ws + plan.tmp
+        Transpose.toChannelsLast(x, batch: batch, channels: g.channels, positions: xs / g.channels, into: xt)
+        ConvKernels.reorderTapsLast(w, outChannels: o, channels: g.channels, taps: g.taps, into: wr)
+        plan.forward.forEach(g, batch: batch) { first, count in
+            let rows = count * g.ow
+            g.im2colPM(xt, col, first: first, count: count)
+            BLAS.sgemm(transB: true, m: rows, n: o, k: k, a: col, lda: k, b: wr, ldb: k, beta: 0, c: tmp, ldc: o)
+            Transpose.positionsToImages(tmp, ld: o, first: first * g.ow, count: rows, channels: o, positions: p,
+                                        into: y, add: false, bias: b)
+        }
+    }
+
+    //   dW'ᵀ[K×O] += colPM(X)ᵀ·dYᵀ per chunk, then dW[o, c, t] += dW'ᵀ[(t, c), o]
+    //   stride 1: dX is the convolution of dY with the flipped kernel (padding d·(k−1) − p):
+    //             dXᵀ[rows×C] = colPM(dY)[rows×T·O]·Wfᵀ, Wf[c, (t, o)] = W[o, c, T−1−t]
+    //   strided:  dcol[rows×K] = dYᵀ·W', added back by col2imPM into dX channels-last
+    func backwardPatches(_ c: LayerContext, _ g: PatchGeometry) {
+        let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
+        let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
         let fresh = c.isFresh(0)
-        if let plan = tapPlan(g, batch: batch) { return tapBackward(c, plan, fresh: fresh) }
-        let ch = ColumnChunks(g, batch: batch)
-        if ch.group > 1 && !usesDirectGEMM(g) {
-            return groupedBackward(c, g, ch, fresh: fresh)
-        }
-        if bias { ConvKernels.biasGradient(dy, batch: batch, rows: o, p: p, into: c.grads[1].data) }
+        let plan = Plan(g, batch: batch, outChannels: o)
+        let ws = c.workspace, cin = g.channels, taps = g.taps, pin = xs / cin
+        let xt = ws + plan.xT, dyt = ws + plan.dyT, wr = ws + plan.wr, dwt = ws + plan.dwt
+        let col = ws + plan.col, tmp = ws + plan.tmp
+        Transpose.toChannelsLast(x, batch: batch, channels: cin, positions: pin, into: xt)
+        Transpose.toChannelsLast(dy, batch: batch, channels: o, positions: p, into: dyt)
 
-        if usesDirectGEMM(g) {
-            for n in 0..<batch {
-                let dyn = dy + n * o * p, xn = x + n * xs
-                BLAS.sgemm(transB: true, m: o, n: k, k: p, a: dyn, lda: p, b: xn, ldb: p, beta: 1, c: dw, ldc: k)
-                if let dx {
-                    BLAS.sgemm(transA: true, m: k, n: p, k: o, a: w, lda: k, b: dyn, ldb: p, beta: fresh ? 0 : 1, c: dx + n * xs, ldc: p)
-                }
-            }
-            return
+        dwt.update(repeating: 0, count: k * o)
+        plan.forward.forEach(g, batch: batch) { first, count in
+            let rows = count * g.ow
+            g.im2colPM(xt, col, first: first, count: count)
+            BLAS.sgemm(transA: true, m: k, n: o, k: rows, a: col, lda: k, b: dyt + first * g.ow * o, ldb: o,
+                       beta: 1, c: dwt, ldc: o)
         }
-        // col2im adds: a fresh dX starts from zero.
-        if fresh, let dx { dx.update(repeating: 0, count: batch * xs) }
-        let col = c.workspace
-        ch.forEachLineChunk(g, batch: batch) { n, first, count in
-            let cols = count * g.ow, dyc = dy + n * o * p + first * g.ow
-            g.im2col(x + n * xs, col, ld: cols, first: first, count: count)
-            BLAS.sgemm(transB: true, m: o, n: k, k: cols, a: dyc, lda: p, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
-            if let dx {
-                BLAS.sgemm(transA: true, m: k, n: cols, k: o, a: w, lda: k, b: dyc, ldb: p, beta: 0, c: col, ldc: cols)
-                g.col2im(col, dx + n * xs, ld: cols, first: first, count: count)
+        ConvKernels.addTapsLastTransposed(dwt, outChannels: o, channels: cin, taps: taps, into: dw)
+        guard let dx else { return }
+
+        if let f = plan.flipped {
+            ConvKernels.reorderFlipped(w, outChannels: o, channels: cin, taps: taps, into: wr)
+            let k2 = f.rows
+            plan.inputGradient.forEach(f, batch: batch) { first, count in
+                let rows = count * f.ow
+                f.im2colPM(dyt, col, first: first, count: count)
+                BLAS.sgemm(transB: true, m: rows, n: cin, k: k2, a: col, lda: k2, b: wr, ldb: k2, beta: 0, c: tmp, ldc: cin)
+                Transpose.positionsToImages(tmp, ld: cin, first: first * f.ow, count: rows, channels: cin, positions: pin,
+                                            into: dx, add: !fresh, bias: nil)
             }
+        } else {
+            // xT is spent: it becomes dX channels-last.
+            ConvKernels.reorderTapsLast(w, outChannels: o, channels: cin, taps: taps, into: wr)
+            xt.update(repeating: 0, count: batch * xs)
+            plan.forward.forEach(g, batch: batch) { first, count in
+                let rows = count * g.ow
+                BLAS.sgemm(m: rows, n: k, k: o, a: dyt + first * g.ow * o, lda: o, b: wr, ldb: k, beta: 0, c: col, ldc: k)
+                g.col2imPM(col, xt, first: first, count: count)
+            }
+            Transpose.positionsToImages(xt, ld: cin, first: 0, count: batch * pin, channels: cin, positions: pin,
+                                        into: dx, add: !fresh, bias: nil)
+        }
+    }
+
+    // grouped forward, per group of nb samples (see ConvGrouped.swift):
+    //   col = im2col of the group [K×nb·P];  Yg = W·col [O×nb·P];  Y[n0+s] = Yg[:, s·P…] + b
+    func groupedForward(_ c: LayerContext, _ g: PatchGeometry, _ ch: ColumnChunks) {
+        let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
+        let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
+        let o = outChannels, k = g.rows, p = g.positions
+        let col = c.workspace, tmp = col + k * ch.columns
+        let table = UnsafeMutableRawPointer(tmp + o * ch.columns).assumingMemoryBound(to: Int32.self)
+        g.fillTapTable(table)
+        var n0 = 0
+        while n0 < batch {
+            let nb = min(ch.group, batch - n0), cols = nb * p
+            g.groupIm2col(x, n0: n0, nb: nb, table: table, into: col)
+            BLAS.sgemm(m: o, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols)
+            GroupRows.scatter(tmp, rows: o, p: p, n0: n0, nb: nb, bias: b, into: y)
+            n0 += nb
         }
     }
 
     // grouped backward, per group of nb samples (see ConvGrouped.swift):
     //   dYg = gather(dY) [O×nb·P];  db += row sums of dYg;  dW += dYg·colᵀ;
     //   dcol = Wᵀ·dYg [K×nb·P];  dX += col2im(dcol)  (a pointwise kernel writes a fresh dX directly)
-    private func groupedBackward(_ c: LayerContext, _ g: PatchGeometry, _ ch: ColumnChunks, fresh: Bool) {
+    func groupedBackward(_ c: LayerContext, _ g: PatchGeometry, _ ch: ColumnChunks, fresh: Bool) {
         let batch = c.inputs[0].shape.batch
         let x = c.inputs[0].data, dy = c.dOutput.data, w = c.params[0].data, dw = c.grads[0].data
         let dx = c.dInputs[0]?.data

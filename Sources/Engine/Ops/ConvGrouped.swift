@@ -12,9 +12,6 @@
 /// Loops run row by row over the group (c, t, then samples), so each column row is written
 /// as one contiguous run of nb·P floats.
 extension PatchGeometry {
-    /// T: kernel taps (kd·kh·kw).
-    var taps: Int { kd * kh * kw }
-
     /// Fills table[t·P + q] (T×P): the input offset in a channel volume under tap t of output
     /// position q, or −1 where the tap reads padding.
     func fillTapTable(_ table: UnsafeMutablePointer<Int32>) {
@@ -189,5 +186,15 @@ enum GroupRows {
     /// db[r] += Σ src[r, 0..<cols] (a gathered dY: the bias gradient of one group).
     static func rowSums(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into db: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { db[r] += SmallCopy.sum(src + r * cols, cols) }
+    }
+}
+
+extension ColumnChunks {
+    /// Whole samples, `group` at a time, whatever the budget says (tests: several groups on
+    /// small inputs).
+    init(samples g: PatchGeometry, group: Int) {
+        lines = g.lines
+        self.group = group
+        columns = group * g.positions
     }
 }

@@ -5,7 +5,7 @@
 ///
 /// Stride 1 only: an output run then reads an equally long input run. Shapes (one group of
 /// nb samples, columns position-major: column q·nb + s is position q of sample n0 + s):
-///   Xg   C×(P·nb)     the input gathered (P = positions, the same count in and out)
+///   Xg   C×(Pin·nb)   the input gathered (Pin = D·H·W input positions)
 ///   Yg   O×(P·nb)     the output before its scatter to N×O×P (starts at the bias)
 ///   Wt   T×O×C        the weight with taps outermost (PyTorch's O×C×T transposed by forward,
 ///                     kept in `saved` for backward)
@@ -15,39 +15,42 @@
 ///   backward  dWt[t] += dYg[:, out run] · Xg[:, in run]ᵀ;   dXg[:, in run] += Wt[t]ᵀ · dYg[:, out run]
 /// With columns position-major, the positions of one output line form one run, and whole
 /// lines join into one run where the tap reads full input lines (e.g. the kernel's centre column).
-struct TapPlan {
+struct SmallMapTaps {
     let g: PatchGeometry
     /// Samples per group.
     let group: Int
     let inChannels: Int, outChannels: Int
 
-    /// Elements of the input gathered at most per group (C·P·nb floats).
+    /// Floats of the larger gathered matrix (Xg or Yg) at most per group.
     static let budget = 1 << 20
 
     init(_ g: PatchGeometry, outChannels: Int, batch: Int, budget: Int = Self.budget) {
         self.g = g
         inChannels = g.channels
         self.outChannels = outChannels
-        group = min(batch, max(1, budget / max(1, max(g.channels, outChannels) * g.positions)))
+        group = min(batch, max(1, budget / max(1, g.channels * g.inputPositions, outChannels * g.positions)))
     }
 
-    /// Whether the per-tap path applies and pays: samples grouped (few positions), stride 1,
+    /// Whether the per-tap path applies and pays (for samples grouped: few positions): stride 1,
     /// a real kernel (2 to 64 taps), enough channels for each tap's GEMM (K = C ≥ 64), and
     /// at least 1/8 of im2col's entries padding.
-    static func applies(_ g: PatchGeometry, grouped: Bool) -> Bool {
-        guard grouped, g.sd == 1, g.sh == 1, g.sw == 1, (2...64).contains(g.taps), g.channels >= 64 else { return false }
+    static func applies(_ g: PatchGeometry) -> Bool {
+        guard g.sd == 1, g.sh == 1, g.sw == 1, (2...64).contains(g.taps), g.channels >= 64 else { return false }
         let full = g.taps * g.positions
         return 8 * (full - g.validTapPositions) >= full
     }
 
     /// Workspace floats: dWt, Xg, Yg (dYg), dXg.
     var workspace: Int {
-        let w = g.taps * outChannels * inChannels, cols = g.positions * group
-        return w + (2 * inChannels + outChannels) * cols
+        let w = g.taps * outChannels * inChannels
+        return w + (2 * inChannels * g.inputPositions + outChannels * g.positions) * group
     }
 }
 
 extension PatchGeometry {
+    /// Input positions per channel (D·H·W).
+    var inputPositions: Int { d * h * w }
+
     /// Σ over taps of the output positions where the tap reads inside the input.
     var validTapPositions: Int {
         var n = 0
@@ -88,7 +91,7 @@ extension PatchGeometry {
     }
 }
 
-extension TapPlan {
+extension SmallMapTaps {
     /// Wt[t, o, c] = w[o, c, t]. In blocks of 128 (o, c) pairs: the T write streams lie O·C
     /// floats apart (often a power of two: every stream on one L1 set), so one float at a
     /// time per stream thrashes; a block reads 128·T floats and writes T runs of 128.
@@ -151,23 +154,23 @@ extension TapPlan {
 
 extension Conv {
     // forward, per group: Yg = b; Yg[:, out run] += Wt[t]·Xg[:, in run] for every tap run; scatter
-    func tapForward(_ c: LayerContext, _ plan: TapPlan) {
+    func smallMapTapsForward(_ c: LayerContext, _ plan: SmallMapTaps) {
         let g = plan.g, batch = c.inputs[0].shape.batch
-        let o = outChannels, ci = g.channels, p = g.positions, oc = o * ci
+        let o = outChannels, ci = g.channels, p = g.positions, pin = g.inputPositions, oc = o * ci
         let x = c.inputs[0].data, y = c.output.data
         let wt = c.saved, xg = c.workspace + g.taps * oc
-        let yg = xg + ci * p * plan.group
+        let yg = xg + ci * pin * plan.group
         plan.transposeWeight(c.params[0].data, into: wt)
         var n0 = 0
         while n0 < batch {
-            let nb = min(plan.group, batch - n0), ld = p * nb
-            TapPlan.gather(x, rows: ci, p: p, n0: n0, nb: nb, into: xg)
+            let nb = min(plan.group, batch - n0), ld = p * nb, ldx = pin * nb
+            SmallMapTaps.gather(x, rows: ci, p: pin, n0: n0, nb: nb, into: xg)
             for r in 0..<o { (yg + r * ld).update(repeating: bias ? c.params[1].data[r] : 0, count: ld) }
             g.forEachTapRun { t, q0, i0, run in
-                BLAS.sgemm(m: o, n: run * nb, k: ci, a: wt + t * oc, lda: ci, b: xg + i0 * nb, ldb: ld,
+                BLAS.sgemm(m: o, n: run * nb, k: ci, a: wt + t * oc, lda: ci, b: xg + i0 * nb, ldb: ldx,
                            beta: 1, c: yg + q0 * nb, ldc: ld)
             }
-            TapPlan.scatter(yg, rows: o, p: p, n0: n0, nb: nb, into: y, add: false)
+            SmallMapTaps.scatter(yg, rows: o, p: p, n0: n0, nb: nb, into: y, add: false)
             n0 += nb
         }
     }
@@ -175,33 +178,33 @@ extension Conv {
     // backward, per group: dYg = gather(dY), db += row sums, Xg = gather(X);
     //   per tap run: dWt[t] += dYg[:, out]·Xg[:, in]ᵀ, dXg[:, in] += Wt[t]ᵀ·dYg[:, out];
     //   dX (+)= scatter(dXg); finally dW += dWt transposed back to O×C×T
-    func tapBackward(_ c: LayerContext, _ plan: TapPlan, fresh: Bool) {
+    func smallMapTapsBackward(_ c: LayerContext, _ plan: SmallMapTaps, fresh: Bool) {
         let g = plan.g, batch = c.inputs[0].shape.batch
-        let o = outChannels, ci = g.channels, p = g.positions, oc = o * ci, t = g.taps
+        let o = outChannels, ci = g.channels, p = g.positions, pin = g.inputPositions, oc = o * ci, t = g.taps
         let x = c.inputs[0].data, dy = c.dOutput.data
         let dx = c.dInputs[0]?.data
         let wt = c.saved, dwt = c.workspace, xg = dwt + t * oc
-        let dyg = xg + ci * p * plan.group, dxg = dyg + o * p * plan.group
+        let dyg = xg + ci * pin * plan.group, dxg = dyg + o * p * plan.group
         // Taps whose dWt block holds a value (the first run of a tap writes it, beta 0); T ≤ 64.
         var written: UInt64 = 0
         var n0 = 0
         while n0 < batch {
-            let nb = min(plan.group, batch - n0), ld = p * nb
-            TapPlan.gather(dy, rows: o, p: p, n0: n0, nb: nb, into: dyg)
+            let nb = min(plan.group, batch - n0), ld = p * nb, ldx = pin * nb
+            SmallMapTaps.gather(dy, rows: o, p: p, n0: n0, nb: nb, into: dyg)
             if bias { GroupRows.rowSums(dyg, rows: o, cols: ld, into: c.grads[1].data) }
-            TapPlan.gather(x, rows: ci, p: p, n0: n0, nb: nb, into: xg)
-            if dx != nil { dxg.update(repeating: 0, count: ci * ld) }
+            SmallMapTaps.gather(x, rows: ci, p: pin, n0: n0, nb: nb, into: xg)
+            if dx != nil { dxg.update(repeating: 0, count: ci * ldx) }
             g.forEachTapRun { k, q0, i0, run in
                 let first = written & (1 << UInt64(k)) == 0
                 written |= 1 << UInt64(k)
-                BLAS.sgemm(transB: true, m: o, n: ci, k: run * nb, a: dyg + q0 * nb, lda: ld, b: xg + i0 * nb, ldb: ld,
+                BLAS.sgemm(transB: true, m: o, n: ci, k: run * nb, a: dyg + q0 * nb, lda: ld, b: xg + i0 * nb, ldb: ldx,
                            beta: first ? 0 : 1, c: dwt + k * oc, ldc: ci)
                 if dx != nil {
                     BLAS.sgemm(transA: true, m: ci, n: run * nb, k: o, a: wt + k * oc, lda: ci, b: dyg + q0 * nb, ldb: ld,
-                               beta: 1, c: dxg + i0 * nb, ldc: ld)
+                               beta: 1, c: dxg + i0 * nb, ldc: ldx)
                 }
             }
-            if let dx { TapPlan.scatter(dxg, rows: ci, p: p, n0: n0, nb: nb, into: dx, add: !fresh) }
+            if let dx { SmallMapTaps.scatter(dxg, rows: ci, p: pin, n0: n0, nb: nb, into: dx, add: !fresh) }
             n0 += nb
         }
         plan.addTransposedGradient(dwt, into: c.grads[0].data) { written & (1 << UInt64($0)) != 0 }

@@ -281,6 +281,34 @@ enum ConvKernels {
         for r in 0..<rows { (y + r * ld).update(repeating: bias?[r] ?? 0, count: count) }
     }
 
+    /// W[o][c][t] (O × C × T taps) → W'[o][t][c]: the (tap, channel) order of patch-major columns.
+    static func reorderTapsLast(_ w: UnsafePointer<Float>, outChannels o: Int, channels c: Int, taps t: Int,
+                                into r: UnsafeMutablePointer<Float>) {
+        for oc in 0..<o {
+            let wo = w + oc * c * t, ro = r + oc * c * t
+            for ic in 0..<c { for a in 0..<t { ro[a * c + ic] = wo[ic * t + a] } }
+        }
+    }
+
+    /// Wf[c][t][o] = W[o][c][T − 1 − t]: the kernel of the convolution that maps dY to dX
+    /// (stride 1), in patch-major order over dY's O channels.
+    static func reorderFlipped(_ w: UnsafePointer<Float>, outChannels o: Int, channels c: Int, taps t: Int,
+                               into r: UnsafeMutablePointer<Float>) {
+        for ic in 0..<c {
+            let rc = r + ic * t * o
+            for a in 0..<t { for oc in 0..<o { rc[a * o + oc] = w[(oc * c + ic) * t + (t - 1 - a)] } }
+        }
+    }
+
+    /// dW[o][c][t] += D[(t·C + c)·O + o]: a gradient in (tap, channel) × O order added back.
+    static func addTapsLastTransposed(_ d: UnsafePointer<Float>, outChannels o: Int, channels c: Int, taps t: Int,
+                                      into dw: UnsafeMutablePointer<Float>) {
+        for oc in 0..<o {
+            let wo = dw + oc * c * t
+            for ic in 0..<c { for a in 0..<t { wo[ic * t + a] += d[(a * c + ic) * o + oc] } }
+        }
+    }
+
     /// db[r] += Σ over samples and positions of dy[n][r, i].
     static func biasGradient(_ dy: UnsafePointer<Float>, batch: Int, rows: Int, p: Int, into db: UnsafeMutablePointer<Float>) {
         for n in 0..<batch {
