@@ -210,6 +210,25 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// Adam's 8-lane body (vector square roots) and its scalar tail round every element the
+    /// same way: 19 parameters where the tail's three repeat lanes 0, 9 and 15 bit for bit.
+    func testAdamLanesAndTailRoundAlike() throws {
+        var rng = SplitMix64(seed: 11)
+        var p0 = (0..<19).map { _ in rng.normal() }
+        for (t, l) in [(16, 0), (17, 9), (18, 15)] { p0[t] = p0[l] }
+        for make in [{ try Adam(parameterCount: 19, weightDecay: 0.01) }, { try AdamW(parameterCount: 19) }] as [() throws -> any Optimizer] {
+            let s = try store(p0), opt = try make()
+            for k in 0..<4 {
+                var g = randomGrads(19, step: k)
+                for (t, l) in [(16, 0), (17, 9), (18, 15)] { g[t] = g[l] }
+                setGrads(s, g)
+                try opt.update(s, learningRate: 0.01)
+            }
+            let v = values(s)
+            for (t, l) in [(16, 0), (17, 9), (18, 15)] { XCTAssertEqual(v[t].bitPattern, v[l].bitPattern, "\(opt.kind) [\(t)] vs [\(l)]") }
+        }
+    }
+
     // MARK: State export / import
 
     private func optimizerMakers() -> [(Int) throws -> any Optimizer] {
