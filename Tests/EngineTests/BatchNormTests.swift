@@ -69,9 +69,11 @@ final class BatchNormTests: XCTestCase {
 
     /// Forward on every supported rank against a plain Double reference, with odd sizes,
     /// planes longer than one 256-block and a large mean offset (precision of the statistics).
-    /// Both paths: per channel (≥ 64 positions) and spread (fewer; 130 samples: three blocks).
+    /// Both paths: per channel (≥ 64 positions) and spread (fewer; 130 samples: three blocks;
+    /// rows of 67·25 = 1675 floats: two tiles and a lane tail).
     func testForwardAgainstReferenceAllRanks() throws {
-        let shapes = [Shape(5, 3), Shape(3, 2, 7), Shape(2, 3, 37, 41), Shape(2, 2, 3, 5, 7), Shape(130, 3, 2), Shape(2, 3, 8, 9)]
+        let shapes = [Shape(5, 3), Shape(3, 2, 7), Shape(2, 3, 37, 41), Shape(2, 2, 3, 5, 7), Shape(130, 3, 2), Shape(2, 3, 8, 9),
+                      Shape(3, 67, 5, 5)]
         for (si, shape) in shapes.enumerated() {
             let (ex, x, y) = try bnGraph(shape)
             defer { withExtendedLifetime(ex) {} } // tensors below are views into its arenas
@@ -107,8 +109,10 @@ final class BatchNormTests: XCTestCase {
 
     func testGradientsTraining() throws {
         // Batch statistics make every output depend on every input of its channel.
-        // Spread path (< 64 positions; 70 samples: two blocks) and per-channel path (72 positions).
-        for s in [Shape(4, 3), Shape(2, 3, 5), Shape(3, 2, 3, 4), Shape(2, 2, 2, 3, 3), Shape(70, 2, 3), Shape(2, 2, 8, 9)] {
+        // Spread path (< 64 positions; 70 samples: two blocks; rows of 1125: two tiles and a
+        // lane tail) and per-channel path (72 positions).
+        for s in [Shape(4, 3), Shape(2, 3, 5), Shape(3, 2, 3, 4), Shape(2, 2, 2, 3, 3), Shape(70, 2, 3), Shape(2, 45, 5, 5),
+                  Shape(2, 2, 8, 9)] {
             try GradCheck.check(BatchNorm(), inputs: [s], mode: .training(seed: 5))
         }
         try GradCheck.check(BatchNorm(affine: false), inputs: [Shape(3, 2, 5)], mode: .training(seed: 5))

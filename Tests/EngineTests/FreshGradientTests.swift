@@ -64,6 +64,7 @@ final class FreshGradientTests: XCTestCase {
             for mode in [Mode.training(seed: 1), .inference] {
                 try Self.check(BatchNorm(relu: relu), [Shape(2, 3, 5, 7)], mode: mode)   // spread (35 positions)
                 try Self.check(BatchNorm(relu: relu), [Shape(2, 3, 9, 9)], mode: mode)   // per channel (81)
+                try Self.check(BatchNorm(relu: relu), [Shape(66, 45, 5, 5)], mode: mode) // spread: blocks, tiles, tail
                 try Self.check(BatchNorm(affine: false, relu: relu), [Shape(5, 4)], mode: mode)
             }
         }
