@@ -40,11 +40,19 @@ extension BatchNorm {
         let ws = c.workspace
         if training {
             let t1 = ws, t2 = ws + len
-            SpreadRows.batchSums(n: n, len: len, into: t1, t2, partial: ws + 2 * len, ws + 3 * len) { b, i, k, first, a1, a2 in
-                // (x − K, (x − K)²) with K = sample 0's row; sample 0 adds nothing
-                let v = SpreadRows.load(x + b * len + i, k) - SpreadRows.load(x + i, k)
-                SpreadRows.put(v, a1 + i, k, add: !first)
-                SpreadRows.put(v * v, a2 + i, k, add: !first)
+            // (x − K, (x − K)²) with K = sample 0's row; sample 0 adds nothing
+            SpreadRows.batchBlocks(n: n, len: len, into: t1, t2, partial: ws + 2 * len, ws + 3 * len) { i0, i1, b0, b1, a1, a2 in
+                for b in b0..<b1 {
+                    let xb = x + b * len, first = b == b0
+                    var i = i0
+                    while i < i1 {
+                        let k = min(16, i1 - i)
+                        let v = SpreadRows.load(xb + i, k) - SpreadRows.load(x + i, k)
+                        SpreadRows.put(v, a1 + i, k, add: !first)
+                        SpreadRows.put(v * v, a2 + i, k, add: !first)
+                        i += 16
+                    }
+                }
             }
             let nd = Double(n), mo = Double(momentum)
             for k in 0..<ch {
@@ -109,10 +117,18 @@ extension BatchNorm {
         }
         let needSums = affine || (training && dx != nil)
         if needSums {
-            SpreadRows.batchSums(n: n, len: len, into: g1, g2, partial: ws + 4 * len, ws + 5 * len) { b, i, k, first, a1, a2 in
-                let g = grad(b * len + i, k)
-                SpreadRows.put(g, a1 + i, k, add: !first)
-                SpreadRows.put(g * (SpreadRows.load(x + b * len + i, k) - SpreadRows.load(mu + i, k)), a2 + i, k, add: !first)
+            SpreadRows.batchBlocks(n: n, len: len, into: g1, g2, partial: ws + 4 * len, ws + 5 * len) { i0, i1, b0, b1, a1, a2 in
+                for b in b0..<b1 {
+                    let o = b * len, first = b == b0
+                    var i = i0
+                    while i < i1 {
+                        let k = min(16, i1 - i)
+                        let g = grad(o + i, k)
+                        SpreadRows.put(g, a1 + i, k, add: !first)
+                        SpreadRows.put(g * (SpreadRows.load(x + o + i, k) - SpreadRows.load(mu + i, k)), a2 + i, k, add: !first)
+                        i += 16
+                    }
+                }
             }
         }
         // Per channel: the sums, parameter gradients, then dx = P·g − Q − R·(x − μ) spread into
@@ -179,14 +195,14 @@ enum SpreadRows {
         }
     }
 
-    /// Two per-element sums over the batch into s1, s2 (L floats each): tiles of `spreadTile`
-    /// elements, samples in blocks of 64. body(b, i, k, first, a1, a2) puts sample b's terms
-    /// for elements i..<i+k into a1, a2 (writing where `first`, adding otherwise). With more
-    /// than 64 samples a block sums into p1, p2 and is added into s1, s2.
+    /// Two per-element sums over the batch into s1, s2 (L floats each), by tiles of
+    /// `spreadTile` elements and blocks of at most 64 samples: body(i0, i1, b0, b1, a1, a2)
+    /// sums samples b0..<b1 over elements i0..<i1 into a1, a2 (writing for its first sample).
+    /// With more than 64 samples the blocks sum into p1, p2 and are added into s1, s2.
     @inline(__always)
-    static func batchSums(n: Int, len: Int, into s1: UnsafeMutablePointer<Float>, _ s2: UnsafeMutablePointer<Float>,
-                          partial p1: UnsafeMutablePointer<Float>, _ p2: UnsafeMutablePointer<Float>,
-                          _ body: (Int, Int, Int, Bool, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    static func batchBlocks(n: Int, len: Int, into s1: UnsafeMutablePointer<Float>, _ s2: UnsafeMutablePointer<Float>,
+                            partial p1: UnsafeMutablePointer<Float>, _ p2: UnsafeMutablePointer<Float>,
+                            _ body: (Int, Int, Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let tile = BatchNorm.spreadTile, blocked = n > 64
         var i0 = 0
         while i0 < len {
@@ -194,19 +210,14 @@ enum SpreadRows {
             var b0 = 0
             while b0 < n {
                 let b1 = min(n, b0 + 64)
-                let (a1, a2) = blocked ? (p1, p2) : (s1, s2)
-                for b in b0..<b1 {
-                    var i = i0
-                    while i < i1 { let k = min(16, i1 - i); body(b, i, k, b == b0, a1, a2); i += 16 }
-                }
-                if blocked {
-                    var i = i0
-                    while i < i1 {
-                        let k = min(16, i1 - i)
-                        put(load(p1 + i, k), s1 + i, k, add: b0 > 0)
-                        put(load(p2 + i, k), s2 + i, k, add: b0 > 0)
-                        i += 16
-                    }
+                if !blocked { body(i0, i1, b0, b1, s1, s2); b0 = b1; continue }
+                body(i0, i1, b0, b1, p1, p2)
+                var i = i0
+                while i < i1 {
+                    let k = min(16, i1 - i)
+                    put(load(p1 + i, k), s1 + i, k, add: b0 > 0)
+                    put(load(p2 + i, k), s2 + i, k, add: b0 > 0)
+                    i += 16
                 }
                 b0 = b1
             }
