@@ -5,6 +5,7 @@ import Foundation
 public enum ModelZoo {
     public static let builders: [any ModelBuilder.Type] = [
         UNet.self,
+        SegNet.self, FCN.self, DeepLab.self,
     ]
 
     public static var archs: [String] { builders.map { $0.arch } }
