@@ -7,6 +7,7 @@ public enum ModelZoo {
         UNet.self,
         ResNet.self, DenseNet.self,
         TempCNN.self, PixelTwoBranch.self, MLP.self, DeepVel.self,
+        SegNet.self, FCN.self, DeepLab.self,
     ]
 
     public static var archs: [String] { builders.map { $0.arch } }
