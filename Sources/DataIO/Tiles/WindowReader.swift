@@ -7,6 +7,11 @@ public struct WindowStatus: Sendable, Equatable {
     /// True when more than `maxNodataFraction` of the window is masked: the sample's mask is
     /// filled, the other buffers are not (do not train on it).
     public let skipped: Bool
+
+    public init(validFraction: Double, skipped: Bool) {
+        self.validFraction = validFraction
+        self.skipped = skipped
+    }
 }
 
 /// Reads windows of a `WindowGrid` into `WindowSample`s. It owns its GDAL handles (opened on
