@@ -66,9 +66,15 @@ final class TileFixture {
         if FileManager.default.fileExists(atPath: tif + "/L7_ETMs.tif") { return (tif, "") }
         guard onPath("apt-get"), onPath("dpkg") else { return (nil, "apt-get/dpkg not available") }
         try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        guard let r = try? runProcess("sh", ["-c", "cd '\(cache)' && apt-get download r-cran-stars && dpkg -x r-cran-stars_*.deb x"], timeout: 300),
-              r.status == 0 else {
-            return (nil, "apt-get download r-cran-stars failed (no package archive reachable?)")
+        let fetch = "cd '\(cache)' && rm -rf x *.deb && apt-get download -qq r-cran-stars && dpkg -x r-cran-stars_*.deb x"
+        var r = try? runProcess("sh", ["-c", fetch], timeout: 300)
+        if r?.status != 0 {
+            // A fresh machine may have no package lists yet.
+            _ = try? runProcess("sh", ["-c", "apt-get update -qq"], timeout: 300)
+            r = try? runProcess("sh", ["-c", fetch], timeout: 300)
+        }
+        guard let r, r.status == 0 else {
+            return (nil, "apt-get download r-cran-stars failed: \(r?.stderr.suffix(300) ?? "could not run sh")")
         }
         return FileManager.default.fileExists(atPath: tif + "/L7_ETMs.tif") ? (tif, "") : (nil, "r-cran-stars has no tif/L7_ETMs.tif")
     }

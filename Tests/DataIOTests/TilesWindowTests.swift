@@ -150,4 +150,33 @@ final class TilesWindowTests: XCTestCase {
         XCTAssertEqual(aug.mask.data[2 * 8 + 0], 0) // the NODATA pixel (0, 5) lands at (2, 0)
         XCTAssertEqual(aug.image.data[2 * 8 + 0], 0)
     }
+
+    func testOneReaderPerThreadGivesTheSameWindows() throws {
+        try fx.raster("t/image.tif", width: 96, height: 96, bands: 3, tile: 32, value: Self.pattern)
+        try fx.raster("t/label.tif", width: 48, height: 48, pixel: 20) { _, y, x in Float((x + y) % 4) }
+        let g = try WindowGrid(try TileRepository(path: fx.root),
+                               options: TileOptions(windowSize: 32, labels: .proportions, classCount: 4, blockCacheBytes: 64 << 20))
+        let single = WindowReader(grid: g)
+        XCTAssertEqual(GDAL.cacheBytes, 64 << 20) // set when a reader starts
+        let ref = try g.windows.map { w -> [Float] in
+            let s = single.makeSample()
+            try single.read(w, into: s)
+            return s.image.array + s.proportions!.array + s.mask.array
+        }
+        // Four threads, each with its own reader (its own GDAL handles), windows in another order.
+        let results = UnsafeMutablePointer<[[Float]]>.allocate(capacity: 4)
+        results.initialize(repeating: [], count: 4)
+        defer { results.deinitialize(count: 4); results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { k in
+            let r = WindowReader(grid: g)
+            let s = r.makeSample()
+            var out = [[Float]](repeating: [], count: g.windows.count)
+            for i in g.windows.indices.reversed() {
+                guard (try? r.read(g.windows[i], into: s)) != nil else { return }
+                out[i] = s.image.array + s.proportions!.array + s.mask.array
+            }
+            results[k] = out
+        }
+        for k in 0..<4 { XCTAssertEqual(results[k], ref, "thread \(k)") }
+    }
 }
