@@ -65,6 +65,9 @@ public struct ClassTable: Sendable, Equatable {
     /// Values that mean NODATA (the raster's and shard.json's `label_nodata`).
     public let nodata: [Double]
     private let lookup: [Double: Int32]
+    /// Dense table for integer label values in [lutBase, lutBase + lut.count): no hashing per pixel.
+    private let lut: [Int32]
+    private let lutBase: Double
 
     /// Classes 0…K−1 are the label values 0…K−1.
     public init(count: Int, nodata: [Double] = []) {
@@ -78,13 +81,30 @@ public struct ClassTable: Sendable, Equatable {
         var l = [Double: Int32]()
         for (i, v) in values.enumerated() where !nodata.contains(v) { l[v] = Int32(i) }
         lookup = l
+        let keys = l.keys
+        if let lo = keys.min(), let hi = keys.max(), keys.allSatisfy({ $0 == $0.rounded() }), hi - lo < 65_536 {
+            var t = [Int32](repeating: -1, count: Int(hi - lo) + 1)
+            for (v, i) in l { t[Int(v - lo)] = i }
+            lut = t
+            lutBase = lo
+        } else {
+            lut = []
+            lutBase = 0
+        }
     }
 
     public var count: Int { values.count }
 
     /// The class index of a label value, or −1.
     @inline(__always)
-    public func index(of v: Double) -> Int32 { lookup[v] ?? -1 }
+    public func index(of v: Double) -> Int32 {
+        if !lut.isEmpty {
+            let k = v - lutBase
+            guard k >= 0, k < Double(lut.count), k == k.rounded(.down) else { return -1 }
+            return lut[Int(k)]
+        }
+        return lookup[v] ?? -1
+    }
 
     /// The same table with more NODATA values.
     func adding(nodata more: [Double]) -> ClassTable {
