@@ -43,21 +43,29 @@ final class TilesSpeedTests: XCTestCase {
         return rate
     }
 
+    #if DEBUG
+    /// Debug builds are ~10× slower: a smaller tile keeps the test quick there.
+    let side = 512
+    #else
+    let side = 1024
+    #endif
+
     func testReadSpeedOf256WindowsWith10Bands() throws {
         let mb = 256 << 20
-        // One 10-band image.tif (10 m, 1024×1024, tiled 256, DEFLATE) and a label on its grid.
+        let (side, half) = (self.side, self.side / 2)
+        // One 10-band image.tif (10 m, side×side, tiled 256, DEFLATE) and a label on its grid.
         try fx.dir("a")
-        try write("a/image.tif", size: 1024, bands: 10, pixel: 10, band0: 0)
-        try fx.raster("a/label.tif", width: 1024, height: 1024, tile: 256) { _, y, x in Float((x / 100 + y / 100) % 5) }
+        try write("a/image.tif", size: side, bands: 10, pixel: 10, band0: 0)
+        try fx.raster("a/label.tif", width: side, height: side, tile: 256) { _, y, x in Float((x / 100 + y / 100) % 5) }
         let single = try measure("image.tif 10×10 m", TileOptions(labels: .hard, classCount: 5, blockCacheBytes: mb), passes: 2)
         try FileManager.default.removeItem(atPath: fx.root + "/a")
 
         // Sentinel-2 layout: 4 band files at 10 m, 6 at 20 m (resampled bilinear), label at 20 m
         // as proportions.
         try fx.dir("s2")
-        for (i, b) in ["B02", "B03", "B04", "B08"].enumerated() { try write("s2/\(b).tif", size: 1024, bands: 1, pixel: 10, band0: i) }
-        for (i, b) in ["B05", "B06", "B07", "B8A", "B11", "B12"].enumerated() { try write("s2/\(b).tif", size: 512, bands: 1, pixel: 20, band0: 4 + i) }
-        try fx.raster("s2/label.tif", width: 512, height: 512, pixel: 20, tile: 256) { _, y, x in Float((x / 50 + y / 50) % 5) }
+        for (i, b) in ["B02", "B03", "B04", "B08"].enumerated() { try write("s2/\(b).tif", size: side, bands: 1, pixel: 10, band0: i) }
+        for (i, b) in ["B05", "B06", "B07", "B8A", "B11", "B12"].enumerated() { try write("s2/\(b).tif", size: half, bands: 1, pixel: 20, band0: 4 + i) }
+        try fx.raster("s2/label.tif", width: half, height: half, pixel: 20, tile: 256) { _, y, x in Float((x / 50 + y / 50) % 5) }
         let s2 = try measure("S2 4×10 m + 6×20 m", TileOptions(labels: .proportions, classCount: 5, blockCacheBytes: mb), passes: 2)
         XCTAssertGreaterThan(single, 0)
         XCTAssertGreaterThan(s2, 0)
