@@ -162,20 +162,23 @@ enum LocalClimateZones {
     }
 
     /// Sentinel-2 patch, 32 × 32 × 10 (H × W × C, So2Sat's order), reflectance. The 20 m bands
-    /// are 2 × 2 block means repeated onto the 10 m grid, as So2Sat's upsampled bands.
-    static func sentinel2(_ layout: Layout, key: UInt64) -> [Float] {
+    /// are 2 × 2 block means repeated onto the 10 m grid, as So2Sat's upsampled bands. `city`
+    /// shifts every material a little the same way for all patches of a city (its roofs, soils,
+    /// season): the domain shift that makes real cities hard to generalise across.
+    static func sentinel2(_ layout: Layout, key: UInt64, city: UInt64) -> [Float] {
         let spectra = ClassSpectra.sentinel2
         let nb = spectra.bands.count, p = patch, n = p * p
         // This patch's version of each material (its own shade of roof, its own soil), and the
         // season: vegetation mixed towards dry matter.
-        let green = 0.55 + 0.45 * Noise.unit(Noise.hash(key, 10, 0))
+        let green = 0.55 + 0.25 * Noise.unit(Noise.hash(key, 10, 0)) + 0.2 * Noise.unit(Noise.hash(city, 10, 0))
         let npv = spectra.materials["npv"]!.mean
         var mats = [[Float]]()
         for mat in Material.allCases {
             let (mean, std) = spectra.materials[mat.tableName]!
-            let z = Noise.gaussian(Noise.hash(key, 11, Int64(mat.rawValue)))
+            let z = 0.8 * Noise.gaussian(Noise.hash(key, 11, Int64(mat.rawValue)))
+                + 0.4 * Noise.gaussian(Noise.hash(city, 11, Int64(mat.rawValue)))
             mats.append((0..<nb).map { b in
-                var v = mean[b] + 0.4 * std[b] * (0.8 * z + 0.4 * Noise.gaussian(Noise.hash(key, 12, Int64(mat.rawValue * 16 + b))))
+                var v = mean[b] + 0.4 * std[b] * (0.9 * z + 0.2 * Noise.gaussian(Noise.hash(key, 12, Int64(mat.rawValue * 16 + b))))
                 if mat.isVegetation { v = green * v + (1 - green) * npv[b] }
                 return max(v, 0.002)
             })
@@ -207,12 +210,13 @@ enum LocalClimateZones {
     /// unfiltered VH and VV (single-look complex, speckled), Lee-filtered VH and VV intensities,
     /// and the real and imaginary parts of the filtered VH·VV* covariance. (The filter here is a
     /// 5 × 5 boxcar: a stand-in for the refined Lee filter.)
-    static func sentinel1(_ layout: Layout, key: UInt64) -> [Float] {
+    static func sentinel1(_ layout: Layout, key: UInt64, city: UInt64) -> [Float] {
         let p = patch, n = p * p
         // Mean intensity per pixel: material backscatter, buildings brighter in VV with height
         // (double bounce), blurred over 3 × 3 (the radar's ~20 m resolution).
         var vv = [Float](repeating: 0, count: n), vh = vv
-        let gain = 0.8 + 0.4 * Noise.unit(Noise.hash(key, 20, 0))
+        // Incidence angle and calibration differ between acquisitions (cities) and across a swath.
+        let gain = (0.85 + 0.3 * Noise.unit(Noise.hash(city, 20, 0))) * (0.9 + 0.2 * Noise.unit(Noise.hash(key, 20, 0)))
         for i in 0..<n {
             let bs = layout.material[i].backscatter
             let bounce = 1 + 0.8 * layout.height[i]

@@ -54,8 +54,8 @@ enum So2SatWriter {
                     let i = rows.lowerBound + j
                     let pk = Noise.key(key, 1000 + i)
                     let layout = LocalClimateZones.layout(classes[i], key: pk)
-                    s1.set(j, .success(LocalClimateZones.sentinel1(layout, key: pk)))
-                    s2.set(j, .success(LocalClimateZones.sentinel2(layout, key: pk)))
+                    s1.set(j, .success(LocalClimateZones.sentinel1(layout, key: pk, city: key)))
+                    s2.set(j, .success(LocalClimateZones.sentinel2(layout, key: pk, city: key)))
                 }
                 let sen1 = try s1.values.flatMap { try $0!.get() }
                 let sen2 = try s2.values.flatMap { try $0!.get() }

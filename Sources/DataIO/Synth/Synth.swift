@@ -34,6 +34,9 @@ public enum Synth {
         return SynthReport(shards: shards, seconds: seconds)
     }
 
+    /// Memory the tiles in flight may use together, bytes.
+    static let memoryBudget = 4 << 30
+
     /// Tile presets: shards × tiles written in parallel (each tile is independent; GDAL handles
     /// one dataset per thread).
     private static func writeTileShards(_ options: SynthOptions) throws -> [SynthReport.Shard] {
@@ -45,7 +48,13 @@ public enum Synth {
         }
         let jobs = (0..<options.shards).flatMap { s in (0..<options.tilesPerShard).map { (s, $0) } }
         let results = Collector<TileResult>(count: jobs.count)
+        // A tile in flight holds about 80 bytes a pixel (class map, bands as floats, encoded
+        // bands): at most `memoryBudget` of them at once, whatever the core count.
+        let perTile = options.size * options.size * 80
+        let slots = DispatchSemaphore(value: max(1, memoryBudget / perTile))
         DispatchQueue.concurrentPerform(iterations: jobs.count) { j in
+            slots.wait()
+            defer { slots.signal() }
             let (s, t) = jobs[j]
             results.set(j, Result {
                 let dir = options.shardPath(s) + "/" + regions[s].tileName(t)
