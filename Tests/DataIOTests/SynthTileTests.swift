@@ -184,7 +184,7 @@ final class SynthTileTests: XCTestCase {
         for s in 0..<l.shards {
             let region = Region(l, shard: s)
             let o = region.tileOrigins[0]
-            let map = ClassMap(region.landscape, grid: GeoGrid(epsg: region.epsg, originX: o.x, originY: o.y, resolution: 30, width: 96, height: 96))
+            let map = ClassMap(region.landscape, grid: ProjectedGrid(epsg: region.epsg, originX: o.x, originY: o.y, resolution: 30, width: 96, height: 96))
             XCTAssertGreaterThan(SynthFixtures.equalNeighbours(map.cls.map(Float.init), width: 96, height: 96), 0.9, "landsat shard \(s) at 30 m")
         }
         // CORINE-like 100 m cells see several ~220 m fields each: less smooth (0.87–0.95 over

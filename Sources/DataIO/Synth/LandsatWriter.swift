@@ -13,11 +13,11 @@ enum LandsatWriter {
     static func writeTile(_ region: Region, tile t: Int, dir: String, options: SynthOptions) throws -> TileResult {
         let spectra = ClassSpectra.landsat
         let origin = region.tileOrigins[t]
-        let grid = GeoGrid(epsg: region.epsg, originX: origin.x, originY: origin.y, resolution: 30,
+        let grid = ProjectedGrid(epsg: region.epsg, originX: origin.x, originY: origin.y, resolution: 30,
                            width: options.size, height: options.size)
         let (labelGrid, labels) = try corineLabel(region.landscape, under: grid)
-        try TileRepository.writeLabel(dir + "/label.tif", grid: labelGrid, labels: labels, classes: ClassSpectraTable.classes,
-                                      colours: TileRepository.colours, metadata: region.metadata())
+        try RepositoryWriter.writeLabel(dir + "/label.tif", grid: labelGrid, labels: labels, classes: ClassSpectraTable.classes,
+                                      colours: RepositoryWriter.colours, metadata: region.metadata())
         var counts = [Int](repeating: 0, count: ClassSpectra.classCount + 1)
         for v in labels { counts[Int(v)] += 1 }
 
@@ -35,7 +35,7 @@ enum LandsatWriter {
                                          cloudsAsNoData: options.cloudsAsNoData, noiseKey: dateKey,
                                          regionKey: region.landscape.key)
             let values = renderer.reflectance(grid: grid, map: map, noData: &mask)
-            try TileRepository.writeImage(folder + "/image.tif", grid: grid, values: values,
+            try RepositoryWriter.writeImage(folder + "/image.tif", grid: grid, values: values,
                                           bandIndices: Array(0..<spectra.bands.count), bandCount: spectra.bands.count,
                                           noData: mask, encoding: .landsat, descriptions: spectra.bands,
                                           metadata: region.metadata(["ACQUISITION_DATE": date.description]))
@@ -47,8 +47,8 @@ enum LandsatWriter {
     /// The label grid in EPSG:3035 covering `image`'s footprint (snapped outward to 100 m) and
     /// its classes: each cell's 3 × 3 sample points are taken back to the image's CRS and the
     /// majority class wins (unlabelled ground votes for NODATA).
-    static func corineLabel(_ landscape: Landscape, under image: GeoGrid) throws -> (GeoGrid, [UInt8]) {
-        let toLAEA = try CoordinateTransform(from: image.epsg, to: GeoGrid.laeaEurope)
+    static func corineLabel(_ landscape: Landscape, under image: ProjectedGrid) throws -> (ProjectedGrid, [UInt8]) {
+        let toLAEA = try CoordinateTransform(epsg: image.epsg, to: ProjectedGrid.laeaEurope)
         // The footprint's outline, 16 points a side (a square in UTM is a slightly turned,
         // slightly bent quadrilateral in LAEA).
         var xs = [Double](), ys = [Double]()
@@ -58,11 +58,11 @@ enum LandsatWriter {
             xs += [image.originX + f * w, image.originX + f * w, image.originX, image.originX + w]
             ys += [image.originY, image.originY - h, image.originY - f * h, image.originY - f * h]
         }
-        try toLAEA.transform(&xs, &ys)
+        try toLAEA.transformAll(&xs, &ys)
         let r = labelResolution
         let x0 = (xs.min()! / r).rounded(.down) * r, x1 = (xs.max()! / r).rounded(.up) * r
         let y0 = (ys.min()! / r).rounded(.down) * r, y1 = (ys.max()! / r).rounded(.up) * r
-        let grid = GeoGrid(epsg: GeoGrid.laeaEurope, originX: x0, originY: y1, resolution: r,
+        let grid = ProjectedGrid(epsg: ProjectedGrid.laeaEurope, originX: x0, originY: y1, resolution: r,
                            width: Int(((x1 - x0) / r).rounded()), height: Int(((y1 - y0) / r).rounded()))
 
         // Cell corners back to the image CRS; points inside a cell are interpolated between its
@@ -75,7 +75,7 @@ enum LandsatWriter {
                 cy[j * cw + i] = grid.originY - Double(j) * r
             }
         }
-        try CoordinateTransform(from: GeoGrid.laeaEurope, to: image.epsg).transform(&cx, &cy)
+        try CoordinateTransform(epsg: ProjectedGrid.laeaEurope, to: image.epsg).transformAll(&cx, &cy)
 
         var labels = [UInt8](repeating: 0, count: grid.width * grid.height)
         var cache: [UInt64: UInt8] = [:]

@@ -7,7 +7,7 @@ struct ClassMap {
     var cell: [UInt64]
     var labelled: [Bool]
 
-    init(_ landscape: Landscape, grid: GeoGrid) {
+    init(_ landscape: Landscape, grid: ProjectedGrid) {
         width = grid.width
         height = grid.height
         let n = width * height
@@ -77,7 +77,7 @@ struct SceneRenderer {
 
     /// Reflectance, bands × height × width in the sensor's spectral band order. Sets `noData`
     /// on opaque cloud when clouds are masked; pixels already NODATA are left as painted.
-    func reflectance(grid: GeoGrid, map: ClassMap, noData: inout [Bool]) -> [Float] {
+    func reflectance(grid: ProjectedGrid, map: ClassMap, noData: inout [Bool]) -> [Float] {
         let nb = spectra.bands.count
         let n = grid.width * grid.height
         var out = [Float](repeating: 0, count: nb * n)

@@ -15,13 +15,13 @@ enum Sentinel2Writer {
     static func writeTile(_ region: Region, tile t: Int, dir: String, options: SynthOptions) throws -> TileResult {
         let spectra = ClassSpectra.sentinel2
         let origin = region.tileOrigins[t]
-        let grid10 = GeoGrid(epsg: region.epsg, originX: origin.x, originY: origin.y, resolution: 10,
+        let grid10 = ProjectedGrid(epsg: region.epsg, originX: origin.x, originY: origin.y, resolution: 10,
                              width: options.size, height: options.size)
         let grid20 = grid10.coarsened(by: 2)
         let map = ClassMap(region.landscape, grid: grid10)
         let labels = map.labels
-        try TileRepository.writeLabel(dir + "/label.tif", grid: grid10, labels: labels, classes: ClassSpectraTable.classes,
-                                      colours: TileRepository.colours, metadata: region.metadata())
+        try RepositoryWriter.writeLabel(dir + "/label.tif", grid: grid10, labels: labels, classes: ClassSpectraTable.classes,
+                                      colours: RepositoryWriter.colours, metadata: region.metadata())
         var counts = [Int](repeating: 0, count: ClassSpectra.classCount + 1)
         for v in labels { counts[Int(v)] += 1 }
 
@@ -45,11 +45,11 @@ enum Sentinel2Writer {
                 let meta = region.metadata(["ACQUISITION_DATE": date.description, "BAND": name,
                                             "CENTRAL_WAVELENGTH_UM": String(spectra.centres[b])])
                 if res == 10 {
-                    try TileRepository.writeImage(folder + "/\(name).tif", grid: grid10, values: values, bandIndices: [b],
+                    try RepositoryWriter.writeImage(folder + "/\(name).tif", grid: grid10, values: values, bandIndices: [b],
                                                   bandCount: spectra.bands.count, noData: mask, encoding: .sentinel2,
                                                   descriptions: [name], metadata: meta)
                 } else {
-                    try TileRepository.writeImage(folder + "/\(name).tif", grid: grid20, values: values20, bandIndices: [b],
+                    try RepositoryWriter.writeImage(folder + "/\(name).tif", grid: grid20, values: values20, bandIndices: [b],
                                                   bandCount: spectra.bands.count, noData: mask20, encoding: .sentinel2,
                                                   descriptions: [name], metadata: meta)
                 }

@@ -154,7 +154,7 @@ struct Region: Sendable {
         let kinds = RegionKind.all
         kind = kinds[(shard + Int(Noise.hash(Noise.key(options.seed, "kinds"), 0, 0) % UInt64(kinds.count))) % kinds.count]
         zone = 29 + Int(Noise.hash(key, 1, 0) % 7)                       // 9°W … 33°E
-        epsg = GeoGrid.utmNorth(zone: zone)
+        epsg = ProjectedGrid.utmNorth(zone: zone)
         let res: Double = options.preset == .landsat ? 30 : 10
         let extent = Double(options.size) * res
         let cols = Int(Double(options.tilesPerShard).squareRoot().rounded(.up))
@@ -194,7 +194,7 @@ struct Region: Sendable {
         case .sentinel2: bands = Sentinel2Writer.bandFiles.map { ($0.name, $0.resolution) }
         default: bands = ClassSpectra.landsat.bands.map { ($0, 30) }
         }
-        try TileRepository.writeShardJSON(dir, sensor: preset.rawValue, bands: bands, classes: ClassSpectraTable.classes)
+        try RepositoryWriter.writeShardJSON(dir, sensor: preset.rawValue, bands: bands, classes: ClassSpectraTable.classes)
     }
 
     /// GDAL metadata every raster of this region carries.

@@ -66,3 +66,19 @@ final class CoordinateTransform {
         }
     }
 }
+
+extension CoordinateTransform {
+    /// Between two EPSG codes (synthetic grids), x = easting and y = northing on both sides.
+    convenience init(epsg from: Int, to: Int) throws {
+        try self.init(from: SpatialReference(wkt: "EPSG:\(from)", path: "EPSG:\(from)"),
+                      to: SpatialReference(wkt: "EPSG:\(to)", path: "EPSG:\(to)"), path: "EPSG:\(to)")
+    }
+
+    /// Transforms the points in place; throws if any cannot be transformed.
+    func transformAll(_ xs: inout [Double], _ ys: inout [Double]) throws {
+        transform(&xs, &ys)
+        if xs.contains(where: \.isNaN) {
+            throw DataError(path: "coordinate transformation", "some points could not be transformed: \(GDAL.lastError)")
+        }
+    }
+}

@@ -4,7 +4,7 @@ import Foundation
 /// Writing the pieces of a tile repository (docs/data.md): image rasters as the real products
 /// store them (UInt16 digital numbers, NODATA 0, the scale and offset to reflectance in the
 /// band metadata), label rasters (UInt8, NODATA 0, class names and colours), `shard.json`.
-enum TileRepository {
+enum RepositoryWriter {
     /// How a sensor's digital numbers map to reflectance: reflectance = dn × scale + offset.
     struct Encoding: Sendable {
         let scale: Double
@@ -29,7 +29,7 @@ enum TileRepository {
 
     /// Writes `bands` × grid reflectances (`values`, C×H×W) as UInt16 DNs with NODATA 0 where
     /// `noData` (H×W, shared by all bands) is set.
-    static func writeImage(_ path: String, grid: GeoGrid, values: [Float], bandIndices: [Int], bandCount: Int,
+    static func writeImage(_ path: String, grid: ProjectedGrid, values: [Float], bandIndices: [Int], bandCount: Int,
                            noData: [Bool], encoding: Encoding, descriptions: [String], metadata: [String: String]) throws {
         let n = grid.width * grid.height
         precondition(values.count == bandCount * n && noData.count == n)
@@ -49,7 +49,7 @@ enum TileRepository {
 
     /// Writes a class raster: UInt8, NODATA 0, the class names as GDAL categories and a colour
     /// table (so GIS tools show it as a map).
-    static func writeLabel(_ path: String, grid: GeoGrid, labels: [UInt8], classes: [(value: UInt8, name: String)],
+    static func writeLabel(_ path: String, grid: ProjectedGrid, labels: [UInt8], classes: [(value: UInt8, name: String)],
                            colours: [UInt8: (UInt8, UInt8, UInt8)], metadata: [String: String]) throws {
         try write(path, grid: grid, bands: 1, data: labels, noData: 0, descriptions: ["label"]) { ds in
             let band = GDALGetRasterBand(ds, 1)
@@ -73,7 +73,7 @@ enum TileRepository {
 
     /// Writes through `GeoTIFF.write` (tiled, DEFLATE) to `path.part`, lets `edit` add metadata
     /// in update mode, then renames into place: the file appears complete or not at all.
-    private static func write<T: RasterScalar>(_ path: String, grid: GeoGrid, bands: Int, data: [T], noData: Double,
+    private static func write<T: RasterScalar>(_ path: String, grid: ProjectedGrid, bands: Int, data: [T], noData: Double,
                                                descriptions: [String], edit: (GDALDatasetH) -> Void) throws {
         let part = path + ".part"
         try GeoTIFF.write(part, width: grid.width, height: grid.height, bands: bands, data: data,
