@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, from a fresh machine: install what is missing, build rstrain in release mode,
-# check the environment (BLAS kernels, MPI across 2 ranks, GDAL, HDF5), and measure the
-# engine: sgemm and the conv shapes the seed models use.
+# check the environment (BLAS kernels, MPI across 2 ranks, GDAL, HDF5), show a model of the zoo,
+# and measure the engine: sgemm, the conv shapes the seed models use, and a training workload.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -20,3 +20,9 @@ echo "== sgemm 2048³ (the ceiling for conv layers)"
 
 echo "== conv kernels, forward and backward, 1 thread"
 "$bin" bench conv --threads 1
+
+echo "== the model zoo: a U-Net for Sentinel-2 tiles"
+"$bin" models show configs/models/unet2d_sentinel2.json
+
+echo "== training throughput (forward, backward, Adam), 1 thread; compare: WORKLOADS.md, PyTorch 81 /s"
+"$bin" bench workload unet2d_64 --threads 1

@@ -4,6 +4,6 @@ struct RSTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rstrain",
         abstract: "Distributed data-parallel training for land-cover deep learning on satellite imagery.",
-        subcommands: [ModelsCommand.self, BenchCommand.self, DoctorCommand.self]
+        subcommands: [ModelsCommand.self, BenchCommand.self, DoctorCommand.self, SynthCommand.self]
     )
 }

@@ -170,6 +170,35 @@ public final class Raster {
         }
     }
 
+    /// Reads the window (x, y, width × height) of `bands` (1-based) to `base`, converting to
+    /// `T`: pixel (band i, row r, column c) goes to `base[i * bandStride + r * lineStride + c]`.
+    /// The caller owns the memory and its extent; this only checks the window and the bands.
+    /// Lets a reader fill a sub-rectangle of a larger plane, or C×T×H×W planes of one date.
+    public func read<T: RasterScalar>(x: Int, y: Int, width w: Int, height h: Int, bands: [Int],
+                                      into base: UnsafeMutablePointer<T>, lineStride: Int, bandStride: Int) throws {
+        guard let ds else { throw DataError(path: path, "raster is closed") }
+        var map = bands.map { Int32($0) }
+        let window = "window x \(x) y \(y) size \(w)×\(h)"
+        guard w > 0, h > 0, x >= 0, y >= 0, x + w <= width, y + h <= height else {
+            throw DataError(path: path, object: window, "outside the raster (\(width)×\(height))")
+        }
+        for b in map where b < 1 || Int(b) > bandCount {
+            throw DataError(path: path, object: "band \(b)", "no such band (the raster has \(bandCount))")
+        }
+        guard !map.isEmpty, lineStride >= w, map.count == 1 || bandStride >= lineStride * h else {
+            throw DataError(path: path, object: window, "bad buffer layout (line stride \(lineStride), band stride \(bandStride))")
+        }
+        let size = MemoryLayout<T>.stride
+        let rc = GDAL.quietly {
+            GDALDatasetRasterIOEx(ds, GF_Read, Int32(x), Int32(y), Int32(w), Int32(h), base,
+                                  Int32(w), Int32(h), T.gdalType, Int32(map.count), &map,
+                                  GSpacing(size), GSpacing(size * lineStride), GSpacing(size * bandStride), nil)
+        }
+        guard rc == CE_None else {
+            throw DataError(path: path, object: window, "read failed: \(GDAL.lastError)")
+        }
+    }
+
     /// Reads a window into a new array, C×H×W.
     public func read<T: RasterScalar>(x: Int, y: Int, width w: Int, height h: Int, bands: [Int]? = nil,
                                       as _: T.Type = Float.self) throws -> [T] {

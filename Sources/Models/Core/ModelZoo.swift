@@ -6,6 +6,8 @@ public enum ModelZoo {
     public static let builders: [any ModelBuilder.Type] = [
         UNet.self,
         ResNet.self, DenseNet.self,
+        TempCNN.self, PixelTwoBranch.self, MLP.self, DeepVel.self,
+        SegNet.self, FCN.self, DeepLab.self,
     ]
 
     public static var archs: [String] { builders.map { $0.arch } }

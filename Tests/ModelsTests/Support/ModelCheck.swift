@@ -23,10 +23,30 @@ enum ModelCheck {
     /// Trains `steps` Adam steps on a learnable synthetic task matched to the model's output:
     ///   dense classification (N×K×spatial): a pixel's class is the band (of the first K) that
     ///     is raised at that pixel; scene classification (N×K): the band raised over the sample;
-    ///   regression: the target is a fixed linear mix of bands (per pixel, or the sample mean).
+    ///   regression: the target is a fixed linear mix of bands (per pixel, or the sample mean);
+    ///     when the output grid is an integer multiple of the input's (super-resolution), each
+    ///     output pixel's target is the mix at the input pixel it lies in.
     /// Returns the mean loss of the first and of the last 5 steps.
     static func train(_ spec: [String: Any], input: [Int], batch: Int = 8, steps: Int = 40,
                       lr: Float = 3e-3, seed: UInt64 = 1) throws -> (first: Float, last: Float) {
+        let r = try training(spec, input: input, batch: batch, steps: steps, lr: lr, seed: seed)
+        return (r.first, r.last)
+    }
+
+    /// What `training` measured: the mean loss of the first and of the last 5 steps, and the
+    /// loss of the best prediction that ignores the input (`blind`): for regression the mean
+    /// squared target of the last 5 steps (the targets are centred, so predicting 0 is best);
+    /// for classification ln(classes drawn). A falling loss alone can be the model shrinking a
+    /// large initial output towards 0 — for regression, compare `last` with `blind`.
+    struct Training {
+        let first: Float
+        let last: Float
+        let blind: Float
+    }
+
+    /// `train` with the input-blind loss too (see `Training`).
+    static func training(_ spec: [String: Any], input: [Int], batch: Int = 8, steps: Int = 40,
+                         lr: Float = 3e-3, seed: UInt64 = 1) throws -> Training {
         let m = try ModelZoo.build(spec, batch: batch, input: input)
         let ex = try m.plan()
         ex.parameters.initialize(seed: seed)
@@ -35,10 +55,28 @@ enum ModelCheck {
         let x = ex.value(m.input), logits = ex.value(m.output), dLogits = ex.gradient(m.output)!
         let bands = input[0], perBand = input.dropFirst().reduce(1, *)
         let outPixels = out.spatial.reduce(1, *)
+        // Super-resolution: the input pixel under each output pixel, if the output grid is the
+        // input's refined by integer factors (>1 somewhere) in every spatial dim.
+        let inSpatial = Array(input.dropFirst())
+        var sourcePixel: [Int]? = nil
+        if m.task == .regression, out.spatial.count == inSpatial.count, outPixels != perBand,
+           zip(out.spatial, inSpatial).allSatisfy({ o, i in i > 0 && o % i == 0 }) {
+            let factors = zip(out.spatial, inSpatial).map { $0 / $1 }
+            sourcePixel = (0..<outPixels).map { p in
+                var rest = p, src = 0, stride = 1
+                for d in (0..<inSpatial.count).reversed() {
+                    let o = rest % out.spatial[d]
+                    rest /= out.spatial[d]
+                    src += (o / factors[d]) * stride
+                    stride *= inSpatial[d]
+                }
+                return src
+            }
+        }
         let labels = HostLabelTensor(Shape([batch] + out.spatial))
         let target = HostTensor(out)
         var rng = SplitMix64(seed: seed &+ 7)
-        var losses: [Float] = []
+        var losses: [Float] = [], blind: [Float] = []
         for s in 0..<steps {
             for i in 0..<x.count { x.data[i] = 0.5 * rng.normal() }
             for n in 0..<batch {
@@ -65,6 +103,8 @@ enum ModelCheck {
                             var v: Float = 0
                             if outPixels == perBand {
                                 v = xn[b0 * perBand + p] - xn[b1 * perBand + p]
+                            } else if let src = sourcePixel?[p] {
+                                v = xn[b0 * perBand + src] - xn[b1 * perBand + src]
                             } else {
                                 for i in 0..<perBand { v += xn[b0 * perBand + i] - xn[b1 * perBand + i] }
                                 v /= Float(perBand)
@@ -80,6 +120,7 @@ enum ModelCheck {
                 l = try SoftmaxCrossEntropy().compute(logits: logits, target: .hard(labels.labels), gradient: dLogits)
             } else {
                 l = try MeanSquaredError().compute(prediction: logits, target: target.tensor, gradient: dLogits)
+                blind.append((0..<target.shape.count).reduce(0) { $0 + target.data[$1] * target.data[$1] } / Float(target.shape.count))
             }
             losses.append(l)
             ex.parameters.zeroGrads()
@@ -87,7 +128,8 @@ enum ModelCheck {
             try adam.update(ex.parameters, learningRate: lr)
         }
         let mean = { (a: ArraySlice<Float>) in a.reduce(0, +) / Float(a.count) }
-        return (mean(losses.prefix(5)), mean(losses.suffix(5)))
+        let chance = m.task == .regression ? mean(blind.suffix(5)) : Float(log(Double(min(k, bands))))
+        return Training(first: mean(losses.prefix(5)), last: mean(losses.suffix(5)), blind: chance)
     }
 
     /// Saves a model's weights (parameters and running statistics) to HDF5, loads them into a
