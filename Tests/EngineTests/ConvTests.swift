@@ -331,7 +331,7 @@ final class ConvFormTests: XCTestCase {
             case .grouped:
                 // two samples a group: several groups for batches above 2
                 let ch = ColumnChunks(samples: g, group: min(batch, 2))
-                return g.rows * ch.columns + conv.outChannels * ch.columns + g.taps * g.positions
+                return g.rows * ch.columns + conv.outChannels * ch.columns + g.groupTableCount
             case .smallMapTaps: return SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1).workspace
             }
         }

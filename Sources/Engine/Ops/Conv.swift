@@ -82,8 +82,8 @@ public struct Conv: Layer {
         case .pointwise: return 0
         case .smallMapTaps(let plan): return plan.workspace
         case .grouped(let ch):
-            // columns, product, tap table (T×P Int32)
-            return g.rows * ch.columns + outChannels * ch.columns + g.taps * g.positions
+            // columns, product, tap or line table (Int32)
+            return g.rows * ch.columns + outChannels * ch.columns + g.groupTableCount
         case .taps(let t): return TapPlan(t, batch: inputs[0].batch, outChannels: outChannels).workspace
         case .patches: return Plan(g, batch: inputs[0].batch, outChannels: outChannels).workspace
         }
@@ -374,7 +374,7 @@ public struct Conv: Layer {
         let o = outChannels, k = g.rows, p = g.positions
         let col = c.workspace, tmp = col + k * ch.columns
         let table = UnsafeMutableRawPointer(tmp + o * ch.columns).assumingMemoryBound(to: Int32.self)
-        g.fillTapTable(table)
+        g.fillGroupTable(table)
         var n0 = 0
         while n0 < batch {
             let nb = min(ch.group, batch - n0), cols = nb * p
@@ -395,7 +395,7 @@ public struct Conv: Layer {
         let o = outChannels, k = g.rows, p = g.positions
         let col = c.workspace, tmp = col + k * ch.columns
         let table = UnsafeMutableRawPointer(tmp + o * ch.columns).assumingMemoryBound(to: Int32.self)
-        g.fillTapTable(table)
+        g.fillGroupTable(table)
         // The table col2im adds; only the pointwise one can write a fresh dX.
         let writeFresh = fresh && g.isPointwise
         if fresh && !writeFresh, let dx { dx.update(repeating: 0, count: batch * g.imageCount) }
