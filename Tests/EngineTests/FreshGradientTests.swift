@@ -99,6 +99,10 @@ final class FreshGradientTests: XCTestCase {
         try Self.check(MaxPool(kernel: 2), [Shape(3, 2, 13)])                     // 1D
     }
 
+    func testDropout() throws {
+        for mode in [Mode.training(seed: 3), .inference] { try Self.check(Dropout(0.3), [Shape(2, 3, 37)], mode: mode) }
+    }
+
     func testAdd() throws {
         for relu in [false, true] {
             try Self.check(Add(relu: relu), [Shape(2, 3, 37), Shape(2, 3, 37)])

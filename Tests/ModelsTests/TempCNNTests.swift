@@ -46,9 +46,11 @@ final class TempCNNTests: XCTestCase {
         XCTAssertEqual(key(["arch": "tempcnn"], [6, 24]), "bands")
     }
 
+    /// Batch 4: fc.bn normalises over the batch alone, and over M = 2 samples the check is
+    /// fragile (3 of 12 dropout seeds fail at batch 2, none at 4).
     func testGradientsOfATinyTempCNN() throws {
         try ModelCheck.gradients(["arch": "tempcnn", "bands": 2, "dates": 4, "classes": 3, "filters": 2, "kernel": 3,
-                                  "blocks": 2, "dense": 4, "dropout": 0.2], input: [2, 4])
+                                  "blocks": 2, "dense": 4, "dropout": 0.2], input: [2, 4], batch: 4)
     }
 
     func testLearnsASeriesTask() throws {

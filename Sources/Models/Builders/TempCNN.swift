@@ -38,13 +38,15 @@ public enum TempCNN: ModelBuilder {
         try PixelSeries.check(p, net.shape(input))
         let drop = p.double("dropout")
         var x = input
+        // Each ReLU is fused into its BatchNorm (BN+ReLU, named bn{i} / fc.bn).
         for i in 1...p.int("blocks") {
-            x = try net.convBlock("features", x, p.int("filters"), index: i, kernel: p.int("kernel"), dropout: drop)
+            x = try net.conv("features.conv\(i)", x, p.int("filters"), kernel: p.int("kernel"))
+            x = try net.add("features.bn\(i)", BatchNorm(relu: true), x)
+            if drop > 0 { x = try net.add("features.drop\(i)", Dropout(Float(drop)), x) }
         }
         x = try net.add("flatten", Flatten(), x)
         x = try net.add("fc.linear", Dense(p.int("dense")), x)
-        x = try net.add("fc.bn", BatchNorm(), x)
-        x = try net.add("fc.relu", Activation.relu, x)
+        x = try net.add("fc.bn", BatchNorm(relu: true), x)
         if drop > 0 { x = try net.add("fc.drop", Dropout(Float(drop)), x) }
         return try net.add("head", Dense(p.int("classes"), weightInit: .glorot), x)
     }
