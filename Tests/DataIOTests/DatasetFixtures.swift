@@ -14,6 +14,7 @@ final class FakeDataset: SampleDataset, @unchecked Sendable {
     var failAt: Int?
     var delay: Double = 0
     let readersMade = Counter()
+    let samplesRead = Counter()
 
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
@@ -41,6 +42,7 @@ final class FakeDataset: SampleDataset, @unchecked Sendable {
             let c = d.shapes.channels, hw = d.shapes.mask.count, k = d.shapes.classes
             for (slot, i) in indices.enumerated() {
                 if d.delay > 0 { Thread.sleep(forTimeInterval: d.delay) }
+                d.samplesRead.increment()
                 if i == d.failAt { throw DataError(path: "fake-\(i).tif", object: "band 1", "read failed") }
                 let img = batch.imageRow(slot), m = batch.maskRow(slot)
                 for p in 0..<hw { m[p] = d.masked(i, p) ? 0 : 1 }
