@@ -135,4 +135,44 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(Array(one[0].soft![(d.shapes.soft!.count)..<(2 * d.shapes.soft!.count)]), s.proportions!.array)
         waitForNoWorkers()
     }
+
+    func testAugmentedWindowsDependOnSeedEpochAndIndexOnly() throws {
+        let s2 = try SynthFixtures.sentinel2.get()
+        let grid = try WindowGrid(try TileRepository(path: s2.report.shards[1].path), options: TileOptions(windowSize: 32, maxNodataFraction: 1))
+        let d = try WindowDataset(grid: grid, augment: true)
+        let one = try drain(Loader(d, batchSize: 4, seed: 7, epoch: 5, workers: 1))
+        let three = try drain(Loader(d, batchSize: 4, seed: 7, epoch: 5, workers: 3))
+        XCTAssertEqual(one, three)
+        let r = WindowReader(grid: grid)
+        let s = r.makeSample()
+        var turned = 0
+        for slot in 0..<4 {
+            let i = one[1].indices[slot]
+            let aug = Augmentation.random(seed: 7, epoch: 5, index: i)
+            if !aug.isIdentity { turned += 1 }
+            try r.read(grid.windows[i], into: s, augmentation: aug)
+            let per = d.shapes.image.count
+            XCTAssertEqual(Array(one[1].image[(slot * per)..<((slot + 1) * per)]), s.image.array, "window \(i) \(aug)")
+            XCTAssertEqual(Array(one[1].mask[(slot * 1024)..<((slot + 1) * 1024)]), s.mask.array)
+        }
+        XCTAssertGreaterThan(turned, 0)
+        // Without augment, the same windows come back as they are.
+        let plain = try drain(Loader(try WindowDataset(grid: grid), batchSize: 4, seed: 7, epoch: 5, workers: 2))
+        XCTAssertEqual(plain.map(\.indices), one.map(\.indices))
+        XCTAssertNotEqual(plain.map(\.image), one.map(\.image))
+        waitForNoWorkers()
+    }
+
+    func testTheWorkersNormalise() throws {
+        let d = FakeDataset(count: 6, masked: { i, p in p == 3 })
+        let raw = try drain(Loader(d, batchSize: 3, seed: 2, workers: 2))
+        let scaled = try drain(Loader(d, batchSize: 3, seed: 2, workers: 2, normalization: .affine(scale: [2], offset: [1])))
+        for (a, b) in zip(raw, scaled) {
+            // 2 channels × 16 pixels per sample; pixel 3 masked (stays 0).
+            let expected = a.image.enumerated().map { q, x in a.mask[(q / 32) * 16 + q % 16] != 0 ? x * 2 + 1 : 0 }
+            XCTAssertEqual(b.image, expected)
+            XCTAssertEqual(b.image[3], 0)
+        }
+        waitForNoWorkers()
+    }
 }

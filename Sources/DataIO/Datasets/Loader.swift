@@ -14,6 +14,7 @@ import Foundation
 /// - Errors: a worker's error (a `DataError` naming the file) is thrown by `next()` when the
 ///   consumer reaches that batch; the loader then stops. Reader creation errors are thrown at
 ///   the first `next()`.
+/// - Normalisation: `normalization` is applied by the workers, off the training thread.
 /// - Shutdown: `close()` (also on deinit) stops the workers and waits for every thread to end.
 public final class Loader {
     public var dataset: SampleDataset { state.dataset }
@@ -34,7 +35,7 @@ public final class Loader {
     fileprivate static let liveLock = NSLock()
 
     public init(_ dataset: SampleDataset, batchSize: Int, seed: UInt64 = 0, epoch: Int = 0, shuffle: Bool = true,
-                dropLast: Bool = false, workers: Int = 2, prefetch: Int = 4) {
+                dropLast: Bool = false, workers: Int = 2, prefetch: Int = 4, normalization: Normalization = .identity) {
         precondition(batchSize > 0 && workers > 0 && prefetch > 0)
         self.seed = seed
         self.epoch = epoch
@@ -42,7 +43,7 @@ public final class Loader {
         let order = shuffle ? Self.shuffled(dataset.count, seed: seed, epoch: epoch) : Array(0..<dataset.count)
         let batches = dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
         state = State(dataset: dataset, batchSize: batchSize, prefetch: prefetch, order: order, batchCount: batches,
-                      workers: self.workers)
+                      workers: self.workers, seed: seed, epoch: epoch, normalization: normalization)
         Self.liveLock.lock(); Self.live += self.workers; Self.liveLock.unlock()
         for w in 0..<self.workers {
             let st = state
@@ -84,6 +85,9 @@ public final class Loader {
         let prefetch: Int
         let order: [Int]
         let batchCount: Int
+        let seed: UInt64
+        let epoch: Int
+        let normalization: Normalization
         private let cond = NSCondition()
         private var nextClaim = 0
         private var delivered = 0
@@ -94,7 +98,11 @@ public final class Loader {
         /// Batches the consumer has handed back for reuse.
         private var pool: [SampleBatch] = []
 
-        init(dataset: SampleDataset, batchSize: Int, prefetch: Int, order: [Int], batchCount: Int, workers: Int) {
+        init(dataset: SampleDataset, batchSize: Int, prefetch: Int, order: [Int], batchCount: Int, workers: Int,
+             seed: UInt64, epoch: Int, normalization: Normalization) {
+            self.seed = seed
+            self.epoch = epoch
+            self.normalization = normalization
             self.dataset = dataset
             self.batchSize = batchSize
             self.prefetch = prefetch
@@ -173,7 +181,8 @@ public final class Loader {
 
                 let result: Result<SampleBatch, Error>
                 do {
-                    try reader.read(indices(ofBatch: b), into: batch)
+                    try reader.read(indices(ofBatch: b), seed: seed, epoch: epoch, into: batch)
+                    normalization.apply(to: batch)
                     result = .success(batch)
                 } catch {
                     result = .failure(error)

@@ -70,6 +70,15 @@ public protocol SampleReader: AnyObject {
     /// Fills rows 0..<indices.count of `batch` with samples `indices` (in that order) and sets
     /// `batch.indices`. The content of a row depends only on its dataset index.
     func read(_ indices: [Int], into batch: SampleBatch) throws
+    /// The same for epoch `epoch` of a run seeded `seed`: a dataset that augments draws each
+    /// sample's augmentation from (seed, epoch, index) alone. Default: no augmentation.
+    func read(_ indices: [Int], seed: UInt64, epoch: Int, into batch: SampleBatch) throws
+}
+
+extension SampleReader {
+    public func read(_ indices: [Int], seed: UInt64, epoch: Int, into batch: SampleBatch) throws {
+        try read(indices, into: batch)
+    }
 }
 
 extension SampleDataset {
