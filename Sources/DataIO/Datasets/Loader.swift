@@ -170,6 +170,7 @@ public final class Loader {
                 cond.unlock()
                 return
             }
+            defer { dataset.recycle(reader) }
             while true {
                 cond.lock()
                 while !stopped && nextClaim < batchCount && nextClaim >= delivered + prefetch { cond.wait() }

@@ -63,6 +63,14 @@ public protocol SampleDataset: AnyObject {
     var maxReaders: Int { get }
     /// A reader for one thread (it may keep files open).
     func makeReader() throws -> SampleReader
+    /// Takes back a reader no longer used (the `Loader` hands its workers' readers back at the
+    /// end of an epoch), so the next `makeReader()` may reuse its open files and per-tile
+    /// state. Default: drops it.
+    func recycle(_ reader: SampleReader)
+}
+
+extension SampleDataset {
+    public func recycle(_ reader: SampleReader) {}
 }
 
 /// Reads samples into a batch; used from one thread at a time.

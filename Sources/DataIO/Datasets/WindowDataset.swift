@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// The windows of a tile repository (`WindowGrid`) as a `SampleDataset`: sample i is
 /// `windows[i]` (all the grid's windows in its stable order unless given, e.g. the result of
@@ -28,7 +29,24 @@ public final class WindowDataset: SampleDataset, @unchecked Sendable {
                               hard: l.labels == .hard ? l.maskShape : nil, classes: l.classes)
     }
 
-    public func makeReader() throws -> SampleReader { Reader(self) }
+    private let idleLock = NSLock()
+    private var idle: [Reader] = []
+
+    /// A reader with its own `WindowReader`: a recycled one (files open, tile state built) when
+    /// there is one.
+    public func makeReader() throws -> SampleReader {
+        idleLock.lock()
+        defer { idleLock.unlock() }
+        return idle.popLast() ?? Reader(self)
+    }
+
+    /// Keeps up to 16 idle readers for reuse (next epoch's workers).
+    public func recycle(_ reader: SampleReader) {
+        guard let r = reader as? Reader, r.d === self else { return }
+        idleLock.lock()
+        if idle.count < 16 { idle.append(r) }
+        idleLock.unlock()
+    }
 
     final class Reader: SampleReader {
         let d: WindowDataset
