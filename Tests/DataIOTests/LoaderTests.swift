@@ -25,6 +25,12 @@ final class LoaderTests: XCTestCase {
         return out
     }
 
+    /// Polls `done` for up to 5 s.
+    static func waitFor(_ done: () -> Bool) {
+        let deadline = Date().addingTimeInterval(5)
+        while !done(), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+    }
+
     /// Threads of this process, from /proc (Linux).
     static func osThreads() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
@@ -60,10 +66,12 @@ final class LoaderTests: XCTestCase {
         let d = FakeDataset(count: 200)
         let l = Loader(d, batchSize: 5, workers: 3, prefetch: 2)
         XCTAssertEqual(l.workers, 3)
-        Thread.sleep(forTimeInterval: 0.2)
+        Self.waitFor { d.samplesRead.value >= 10 }
+        Thread.sleep(forTimeInterval: 0.1)
         XCTAssertEqual(d.samplesRead.value, 10, "2 batches ahead, no more")
         XCTAssertNotNil(try l.next())
-        Thread.sleep(forTimeInterval: 0.2)
+        Self.waitFor { d.samplesRead.value >= 15 }
+        Thread.sleep(forTimeInterval: 0.1)
         XCTAssertEqual(d.samplesRead.value, 15)
         XCTAssertEqual(Loader.liveWorkers, 3)
         XCTAssertGreaterThanOrEqual(Self.osThreads(), threadsBefore + 3)

@@ -7,8 +7,8 @@ import Foundation
 /// Sentinel-1 first). The label rows are the soft targets as stored (one-hot or soft); their
 /// argmax (ties: lower class) is the class index. A NaN pixel is zeroed and masked.
 ///
-/// The file stays open while the dataset lives. HDF5 is not thread-safe: reads take a
-/// process-wide lock, and `maxReaders` is 1 (the `Loader` reads it from one thread).
+/// The file stays open while the dataset lives. HDF5 is not thread-safe: reads take
+/// `HDF5File.processLock`, and `maxReaders` is 1 (the `Loader` reads it from one thread).
 public final class So2SatDataset: SampleDataset, SampleReader, @unchecked Sendable {
     public enum Modality: String, Sendable, CaseIterable {
         case sen1, sen2, both
@@ -22,8 +22,7 @@ public final class So2SatDataset: SampleDataset, SampleReader, @unchecked Sendab
         }
     }
 
-    /// Serialises every HDF5 call made by datasets (HDF5 1.10 serial is not thread-safe).
-    static let hdf5Lock = NSLock()
+    static var hdf5Lock: NSLock { HDF5File.processLock }
 
     public let path: String
     public let modality: Modality
@@ -160,4 +159,11 @@ public final class So2SatDataset: SampleDataset, SampleReader, @unchecked Sendab
         }
         batch.indices = indices
     }
+}
+
+extension HDF5File {
+    /// Serialises HDF5 calls across threads (HDF5 1.10 serial is not thread-safe). Dataset reads
+    /// take it; other HDF5 work that may overlap a loader thread — a checkpoint written while a
+    /// `So2SatDataset` is being read — must hold it too.
+    public static let processLock = NSLock()
 }
