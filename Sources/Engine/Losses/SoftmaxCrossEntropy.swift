@@ -73,36 +73,52 @@ public struct SoftmaxCrossEntropy: Sendable {
         }
     }
 
+    /// Eight pixels at a time (lanes along the contiguous spatial axis; classes are sp apart):
+    /// per lane the same operations as one pixel of the plain loop, with `Lanes.exp`.
     private func hard(logits: Tensor, labels: UnsafePointer<Int32>, ignore: Int32, mask: UnsafePointer<Float>?,
                       gradient g: UnsafeMutablePointer<Float>?, n: Int, ch: Int, sp: Int) -> LossSum {
+        typealias F8 = SIMD8<Float>
         var sum = 0.0, weight = 0.0
         classWeights.withOptionalBuffer { w in
             for b in 0..<n {
-                for i in 0..<sp {
-                    let p = b * sp + i
-                    let off = b * ch * sp + i // element (b, c, i) is at off + c·sp
-                    let y = labels[p]
-                    let wy: Float = (y >= 0 && y != ignore && (mask.map { $0[p] > 0 } ?? true)) ? (w?[Int(y)] ?? 1) : 0
-                    if wy == 0 {
-                        if let g { for c in 0..<ch { g[off + c * sp] = 0 } }
-                        continue
+                let zb = logits.data + b * ch * sp, gb = g.map { $0 + b * ch * sp }
+                Lanes.each(sp) { i, k in
+                    // Per-lane label weight (0: not counted).
+                    var wy = F8(), ys = SIMD8<Int32>()
+                    for j in 0..<k {
+                        let p = b * sp + i + j, y = labels[p]
+                        ys[j] = y
+                        if y >= 0 && y != ignore && (mask.map { $0[p] > 0 } ?? true) { wy[j] = w?[Int(y)] ?? 1 }
                     }
-                    let z = logits.data + off
-                    var mx = z[0]
-                    for c in 1..<ch { mx = max(mx, z[c * sp]) }
-                    var se: Float = 0
+                    guard wy != F8() else {
+                        if let gb { for c in 0..<ch { Lanes.put(F8(), gb + c * sp + i, k, add: false) } }
+                        return
+                    }
+                    var mx = Lanes.load(zb + i, k)
+                    for c in 1..<ch {
+                        let z = Lanes.load(zb + c * sp + i, k)
+                        mx = mx.replacing(with: z, where: z .> mx)
+                    }
+                    var se = F8()
                     for c in 0..<ch {
-                        let e = _expf(z[c * sp] - mx)
+                        let e = Lanes.exp(Lanes.load(zb + c * sp + i, k) - mx)
                         se += e
-                        g?[off + c * sp] = e
+                        if let gb { Lanes.put(e, gb + c * sp + i, k, add: false) }
                     }
                     // −ℓ_y = (max − z_y) + log Σ exp(z − max): no large terms cancel
-                    sum += Double(wy) * Double((mx - z[Int(y) * sp]) + _logf(se))
-                    weight += Double(wy)
-                    if let g {
-                        let k = wy / se
-                        for c in 0..<ch { g[off + c * sp] *= k }
-                        g[off + Int(y) * sp] -= wy
+                    for j in 0..<k where wy[j] != 0 {
+                        let zy = zb[Int(ys[j]) * sp + i + j]
+                        sum += Double(wy[j]) * Double((mx[j] - zy) + _logf(se[j]))
+                        weight += Double(wy[j])
+                    }
+                    if let gb {
+                        let scale = (wy / se).replacing(with: 0, where: wy .== 0)
+                        let counted = wy .!= 0
+                        for c in 0..<ch {
+                            let at = gb + c * sp + i
+                            Lanes.put((Lanes.load(at, k) * scale).replacing(with: 0, where: .!counted), at, k, add: false)
+                        }
+                        for j in 0..<k where wy[j] != 0 { gb[Int(ys[j]) * sp + i + j] -= wy[j] }
                     }
                 }
             }
