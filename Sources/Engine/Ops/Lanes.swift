@@ -35,7 +35,9 @@ enum Lanes {
         }
     }
 
-    /// v where `keep`, else 0 (a NaN in `keep`'s source compares false: 0).
+    /// v where `keep`, else 0 (a NaN in `keep`'s source compares false: 0). Selects take a
+    /// vector operand: `replacing(with: 0, …)` with a scalar compiles to per-lane code (~3×
+    /// slower).
     @inline(__always)
     static func mask(_ v: F8, _ keep: SIMDMask<F8.MaskStorage>) -> F8 { F8().replacing(with: v, where: keep) }
 
@@ -46,11 +48,12 @@ enum Lanes {
     /// the bits, no float-to-int conversion).
     @inline(__always)
     static func exp(_ x: F8) -> F8 {
-        let lo: Float = -87.33654, hi: Float = 88.72283
+        // Only vector-with-vector selects: the scalar-operand and mask-negation forms of
+        // Swift's SIMD API compile to per-lane branches here (×50 slower).
+        let lo = F8(repeating: -87.33654), hi = F8(repeating: 88.72283), zero = F8()
         let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
-        let magic: Float = 12_582_912 // 1.5·2²³: adding it rounds to an integer in the low bits
-        let v = xc * 1.442_695_04 + magic
-        let n = v - magic
+        let magic = F8(repeating: 12_582_912) // 1.5·2²³: adding it rounds to an integer in the low bits
+        let n = (xc * 1.442_695_04 + magic) - magic
         let r = (xc - n * 0.693_359_375) - n * -2.121_944_4e-4
         var p = F8(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
@@ -59,15 +62,15 @@ enum Lanes {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         let er = p * (r * r) + r + 1
-        // n as an integer is v's bits minus magic's (0x4B40_0000); 2ⁿ is (n + 127) << 23, taken
-        // as 2ⁿ⁻¹·2 for n > 0 so that n = 128 (x near 88.7) does not overflow the exponent.
-        let ni = unsafeBitCast(v, to: SIMD8<Int32>.self) &- 0x4B40_0000
-        let positive = ni .> 0
-        let nm = ni &- SIMD8<Int32>().replacing(with: 1, where: positive)
-        var y = er * unsafeBitCast((nm &+ 127) &<< 23, to: F8.self)
-        y += y.replacing(with: 0, where: .!positive)
-        y = y.replacing(with: 0, where: x .< lo)
-        y = y.replacing(with: .infinity, where: x .> hi)
+        // 2ⁿ from the bits: (n + 127) << 23, read off (m + magic)'s low bits; taken as 2ⁿ⁻¹·2
+        // for n > 0 so that n = 128 (x near 88.7) does not overflow the exponent.
+        let positive = n .> zero
+        let m = n.replacing(with: n - 1, where: positive)
+        let mi = unsafeBitCast(m + magic, to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: 0x4B40_0000 - 127)
+        var y = er * unsafeBitCast(mi &<< SIMD8<Int32>(repeating: 23), to: F8.self)
+        y = y.replacing(with: y + y, where: positive)
+        y = y.replacing(with: zero, where: x .< lo)
+        y = y.replacing(with: F8(repeating: .infinity), where: x .> hi)
         return y.replacing(with: x, where: x .!= x)
     }
 }
