@@ -164,8 +164,17 @@ final class ConvTests: XCTestCase {
         }
     }
 
-    /// The U-Net's convolutions take the form `Conv.path` promises.
+    /// The U-Net's convolutions take the form `Conv.path` (and `Conv.winograd`) promise.
     func testPathChoice() {
+        func wino(_ x: [Int], _ o: Int, k: Int = 3) -> Bool {
+            let conv = Conv(outChannels: o, kernel: k, padding: k / 2)
+            return conv.winograd(PatchGeometry(image: Shape(x), outSpatial: Shape([x[0], o] + x[2...]), settings: conv.settings)) != nil
+        }
+        XCTAssertTrue(wino([4, 16, 256, 256], 16))
+        XCTAssertTrue(wino([16, 128, 8, 8], 64))
+        XCTAssertFalse(wino([4, 10, 256, 256], 16))    // 10 channels: tap rows
+        XCTAssertFalse(wino([2, 16, 8, 64, 64], 8))    // 3D
+        XCTAssertFalse(wino([16, 16, 64, 64], 16, k: 5))
         func path(_ x: [Int], _ o: Int, k: Int = 3) -> String {
             let conv = Conv(outChannels: o, kernel: k, padding: k / 2)
             let out = Shape([x[0], o] + x[2...])
@@ -244,7 +253,7 @@ final class ConvTests: XCTestCase {
 /// Both GEMM forms of `Conv` on the same geometries, whatever `Conv.path` would choose: the
 /// forward against the direct convolution, gradients by finite differences, fresh writes.
 final class ConvFormTests: XCTestCase {
-    enum Form: String { case taps, patches }
+    enum Form: String { case taps, patches, winograd }
 
     /// A Conv that always runs one form.
     struct Forced: Layer {
@@ -261,6 +270,9 @@ final class ConvFormTests: XCTestCase {
             switch form {
             case .taps: return Conv.TapPlan(TapRows(g)!, batch: inputs[0].batch, outChannels: conv.outChannels).workspace
             case .patches: return Conv.Plan(g, batch: inputs[0].batch, outChannels: conv.outChannels).workspace
+            case .winograd:
+                let f = Winograd(g, outChannels: conv.outChannels)!
+                return max(f.workspace(batch: inputs[0].batch), f.transposed.workspace(batch: inputs[0].batch))
             }
         }
         func forward(_ c: LayerContext, mode: Mode) {
@@ -268,6 +280,7 @@ final class ConvFormTests: XCTestCase {
             switch form {
             case .taps: conv.forwardTaps(c, TapRows(g)!)
             case .patches: conv.forwardPatches(c, g)
+            case .winograd: conv.forwardWinograd(c, Winograd(g, outChannels: conv.outChannels)!)
             }
         }
         func backward(_ c: LayerContext, mode: Mode) {
@@ -276,6 +289,7 @@ final class ConvFormTests: XCTestCase {
             switch form {
             case .taps: conv.backwardTaps(c, TapRows(g)!)
             case .patches: conv.backwardPatches(c, g)
+            case .winograd: conv.backwardWinograd(c, Winograd(g, outChannels: conv.outChannels)!)
             }
         }
     }
@@ -293,11 +307,18 @@ final class ConvFormTests: XCTestCase {
         .init(input: [2, 3, 7, 9], out: 2, k: [3, 3], s: [2, 1], p: [1, 1], d: [1, 1]),
         .init(input: [2, 2, 8, 7], out: 2, k: [2, 3], s: [3, 2], p: [2, 1], d: [2, 1]),
         .init(input: [3, 2, 11], out: 4, k: [3], s: [1], p: [1], d: [2]),
+        // Winograd F(2×2, 3×3) (and the others): odd and even sizes, channel counts that fill
+        // eight-lane groups or leave tails, one row or column of tiles.
+        .init(input: [2, 3, 5, 7], out: 2, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        .init(input: [2, 8, 6, 9], out: 16, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        .init(input: [1, 11, 2, 3], out: 9, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1], bias: false),
+        .init(input: [3, 16, 1, 12], out: 8, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
     ]
 
     func forms(_ cs: ConvTests.Case) -> [Form] {
-        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape(cs.input), settings: cs.layer.settings)
-        return TapRows(g) == nil ? [.patches] : [.taps, .patches]
+        let out = try! cs.layer.outputShape([Shape(cs.input)], name: "op")
+        let g = PatchGeometry(image: Shape(cs.input), outSpatial: out, settings: cs.layer.settings)
+        return (TapRows(g) == nil ? [.patches] : [.taps, .patches]) + (Winograd(g, outChannels: cs.out) == nil ? [] : [.winograd])
     }
 
     func testForwardMatchesDirectConvolution() throws {
@@ -311,13 +332,30 @@ final class ConvFormTests: XCTestCase {
                 ConvCheck.assertClose(ex.value(y).array, ref, "\(form) case \(i) \(cs.input)")
             }
         }
-        XCTAssertEqual(tapsSeen, 8)
+        XCTAssertEqual(tapsSeen, 12)
+        XCTAssertEqual(Self.cases.filter { forms($0).contains(.winograd) }.count, 4)
     }
 
     func testGradients() throws {
         for cs in Self.cases {
             for form in forms(cs) { try GradCheck.check(Forced(conv: cs.layer, form: form), inputs: [Shape(cs.input)]) }
         }
+    }
+
+    /// Winograd over several chunks of tile rows that cross images (budget 2^19 floats of
+    /// tiles: 16·(64 + 64)·8 per tile row of a 16-wide image, 32 tile rows of 34), forward
+    /// against the direct convolution and gradients.
+    func testWinogradSeveralChunks() throws {
+        let cs = ConvTests.Case(input: [2, 64, 34, 16], out: 64, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1])
+        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape([2, 64, 34, 16]), settings: cs.layer.settings)
+        let f = try XCTUnwrap(Winograd(g, outChannels: 64))
+        XCTAssertEqual(f.chunkRows(batch: 2), 32)
+        XCTAssertEqual(2 * f.th, 34)
+        let (ex, x, y) = try ConvCheck.runLayer(Forced(conv: cs.layer, form: .winograd), input: Shape(cs.input), seed: 3)
+        let ref = ConvTests.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                                      k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+        ConvCheck.assertClose(ex.value(y).array, ref, "winograd chunks")
+        try GradCheck.check(Forced(conv: cs.layer, form: .winograd), inputs: [Shape(cs.input)], maxPerTensor: 20)
     }
 
     func testFreshInputGradients() throws {

@@ -3,15 +3,17 @@
 ///   weight  O×C×k…  (PyTorch layout; spatial dims as the input's)
 ///   bias    O
 ///   output  N×O×oL | N×O×oH×oW | N×O×oD×oH×oW,  o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1
-/// Y = W·col(X) + b with W seen as O×K (K = C·∏k). Three ways, by geometry (see `path`):
+/// Y = W·col(X) + b with W seen as O×K (K = C·∏k). By geometry:
+/// - 2D 3×3, stride 1, padding 1, channels in whole lanes of 8 (the U-Net's convolutions):
+///   Winograd F(2×2, 3×3) for all three passes (Winograd.swift), 2.25× fewer multiplications;
 /// - pointwise (1×1, stride 1, no padding, ≥ 256 positions): Y[n] = W·X[n] directly;
-/// - unit stride and W dilation, few input channels, wide lines ("same" 3×3 convolutions
-///   at the top of a U-Net): implicit GEMM over tap rows (ImplicitGEMM.swift);
+/// - unit stride and W dilation, few input channels, wide lines (a U-Net's first layer, 3D
+///   U-Nets): implicit GEMM over tap rows (ImplicitGEMM.swift);
 /// - otherwise: patch-major im2col + sgemm over chunks of output positions (PatchMajor.swift).
-/// With unit stride, both give the input gradient as the convolution of dY with the flipped
-/// kernel (no col2im).
-/// Both GEMM forms put output positions on the GEMM rows: OpenBLAS runs the few-channel
-/// convolutions of a U-Net much faster that way than with channels as rows.
+/// With unit stride, the last two give the input gradient as the convolution of dY with the
+/// flipped kernel (no col2im). All GEMMs put output positions (or tiles) on the GEMM rows:
+/// OpenBLAS runs the few-channel convolutions of a U-Net much faster that way than with
+/// channels as rows.
 public struct Conv: Layer {
     public let outChannels: Int
     /// Spatial dims (1, 2, 3) if fixed; nil accepts any and takes them from the input rank.
@@ -75,10 +77,12 @@ public struct Conv: Layer {
 
     public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
+        let batch = inputs[0].batch
+        if let f = winograd(g) { return max(f.workspace(batch: batch), f.transposed.workspace(batch: batch)) }
         switch path(g) {
         case .pointwise: return 0
-        case .taps(let t): return TapPlan(t, batch: inputs[0].batch, outChannels: outChannels).workspace
-        case .patches: return Plan(g, batch: inputs[0].batch, outChannels: outChannels).workspace
+        case .taps(let t): return TapPlan(t, batch: batch, outChannels: outChannels).workspace
+        case .patches: return Plan(g, batch: batch, outChannels: outChannels).workspace
         }
     }
 
@@ -171,6 +175,7 @@ public struct Conv: Layer {
     // forward: Y = W·col(X) + b
     public func forward(_ c: LayerContext, mode: Mode) {
         let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
+        if let f = winograd(g) { return forwardWinograd(c, f) }
         switch path(g) {
         case .pointwise: forwardPointwise(c, g)
         case .taps(let t): forwardTaps(c, t)
@@ -184,11 +189,39 @@ public struct Conv: Layer {
     public func backward(_ c: LayerContext, mode: Mode) {
         let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
         if bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: outChannels, p: g.positions, into: c.grads[1].data) }
+        if let f = winograd(g) { return backwardWinograd(c, f) }
         switch path(g) {
         case .pointwise: backwardPointwise(c, g)
         case .taps(let t): backwardTaps(c, t)
         case .patches: backwardPatches(c, g)
         }
+    }
+
+    // dW += Gᵀ(Σ (A dY Aᵀ) ⊙ V)G; dX = the same convolution of dY with the kernels rotated
+    func backwardWinograd(_ c: LayerContext, _ f: Winograd) {
+        let batch = c.inputs[0].shape.batch
+        f.weightGradient(c.inputs[0].data, c.dOutput.data, batch: batch, into: c.grads[0].data, workspace: c.workspace)
+        guard let dx = c.dInputs[0]?.data else { return }
+        let t = f.transposed
+        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, inputGradient: true,
+                                  into: c.workspace + Winograd.Layout(t, batch: batch).u)
+        t.run(c.dOutput.data, batch: batch, bias: nil, into: dx, add: !c.isFresh(0), workspace: c.workspace)
+    }
+
+    /// Winograd F(2×2, 3×3) for 2D 3×3 "same" convolutions whose channel counts fill whole
+    /// eight-float lanes (the transforms run eight channels at a time; partial lanes, as for
+    /// the 10 bands of a first layer, are slower than tap rows).
+    func winograd(_ g: PatchGeometry) -> Winograd? {
+        guard g.channels % 8 == 0, outChannels % 8 == 0 else { return nil }
+        return Winograd(g, outChannels: outChannels)
+    }
+
+    func forwardWinograd(_ c: LayerContext, _ f: Winograd) {
+        let batch = c.inputs[0].shape.batch
+        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, inputGradient: false,
+                                  into: c.workspace + Winograd.Layout(f, batch: batch).u)
+        f.run(c.inputs[0].data, batch: batch, bias: bias ? UnsafePointer(c.params[1].data) : nil, into: c.output.data,
+              add: false, workspace: c.workspace)
     }
 
     // Y[n] = W·X[n] + b
@@ -236,7 +269,7 @@ public struct Conv: Layer {
 
     // dW''ᵀ[K×O] += Qᵀ·dYᵀ per chunk; dX = the convolution of dY with the flipped kernel
     // (padding d·(k−1) − p), itself in tap rows: dXᵀ = Q(dY)·Wf''ᵀ
-    func backwardTaps(_ c: LayerContext, _ t: TapRows) {
+    func backwardTaps(_ c: LayerContext, _ t: TapRows, inputGradient: Bool = true) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
         let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
         let o = outChannels, cin = t.channels
@@ -250,7 +283,7 @@ public struct Conv: Layer {
             t.multiplyGradient(q, count: count, dy: dyt, outChannels: o, into: dwt)
         }
         t.addGradient(dwt, outChannels: o, into: dw)
-        guard let dx else { return }
+        guard inputGradient, let dx else { return }
         let fresh = c.isFresh(0)
         t.reorderFlipped(w, outChannels: o, into: wr)
         plan.inputGradient.forEach(f, batch: batch) { first, count in
@@ -284,7 +317,7 @@ public struct Conv: Layer {
     //   stride 1: dX is the convolution of dY with the flipped kernel (padding d·(k−1) − p):
     //             dXᵀ[rows×C] = colPM(dY)[rows×T·O]·Wfᵀ, Wf[c, (t, o)] = W[o, c, T−1−t]
     //   strided:  dcol[rows×K] = dYᵀ·W', added back by col2imPM into dX channels-last
-    func backwardPatches(_ c: LayerContext, _ g: PatchGeometry) {
+    func backwardPatches(_ c: LayerContext, _ g: PatchGeometry, inputGradient: Bool = true) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
         let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
@@ -304,7 +337,7 @@ public struct Conv: Layer {
                        beta: 1, c: dwt, ldc: o)
         }
         ConvKernels.addTapsLastTransposed(dwt, outChannels: o, channels: cin, taps: taps, into: dw)
-        guard let dx else { return }
+        guard inputGradient, let dx else { return }
 
         if let f = plan.flipped {
             ConvKernels.reorderFlipped(w, outChannels: o, channels: cin, taps: taps, into: wr)
