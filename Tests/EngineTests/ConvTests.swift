@@ -173,7 +173,9 @@ final class ConvTests: XCTestCase {
         XCTAssertTrue(wino([4, 16, 256, 256], 16))
         XCTAssertTrue(wino([16, 128, 8, 8], 64))
         XCTAssertFalse(wino([4, 10, 256, 256], 16))    // 10 channels: tap rows
-        XCTAssertFalse(wino([2, 16, 8, 64, 64], 8))    // 3D
+        XCTAssertTrue(wino([2, 16, 8, 64, 64], 8))     // 3D: depth taps as shifted GEMMs
+        XCTAssertFalse(wino([2, 16, 8, 64, 64], 8, k: 1))
+        XCTAssertFalse(wino([2, 8, 8, 64, 64], 8))      // 8 → 8: tap rows
         XCTAssertFalse(wino([16, 16, 64, 64], 16, k: 5))
         func path(_ x: [Int], _ o: Int, k: Int = 3) -> String {
             let conv = Conv(outChannels: o, kernel: k, padding: k / 2)
@@ -313,6 +315,10 @@ final class ConvFormTests: XCTestCase {
         .init(input: [2, 8, 6, 9], out: 16, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
         .init(input: [1, 11, 2, 3], out: 9, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1], bias: false),
         .init(input: [3, 16, 1, 12], out: 8, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        // 3D Winograd: depth taps as row-shifted GEMMs over zero-padded slices.
+        .init(input: [2, 8, 3, 5, 6], out: 8, k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [1, 1, 1]),
+        .init(input: [1, 5, 1, 4, 3], out: 3, k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [1, 1, 1]),
+        .init(input: [2, 16, 2, 3, 8], out: 8, k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [1, 1, 1], bias: false),
     ]
 
     func forms(_ cs: ConvTests.Case) -> [Form] {
@@ -332,8 +338,8 @@ final class ConvFormTests: XCTestCase {
                 ConvCheck.assertClose(ex.value(y).array, ref, "\(form) case \(i) \(cs.input)")
             }
         }
-        XCTAssertEqual(tapsSeen, 12)
-        XCTAssertEqual(Self.cases.filter { forms($0).contains(.winograd) }.count, 4)
+        XCTAssertEqual(tapsSeen, 15)
+        XCTAssertEqual(Self.cases.filter { forms($0).contains(.winograd) }.count, 7)
     }
 
     func testGradients() throws {

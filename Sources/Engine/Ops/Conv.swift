@@ -203,22 +203,24 @@ public struct Conv: Layer {
         f.weightGradient(c.inputs[0].data, c.dOutput.data, batch: batch, into: c.grads[0].data, workspace: c.workspace)
         guard let dx = c.dInputs[0]?.data else { return }
         let t = f.transposed
-        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, inputGradient: true,
+        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, depth: f.kd, inputGradient: true,
                                   into: c.workspace + Winograd.Layout(t, batch: batch).u)
         t.run(c.dOutput.data, batch: batch, bias: nil, into: dx, add: !c.isFresh(0), workspace: c.workspace)
     }
 
-    /// Winograd F(2×2, 3×3) for 2D 3×3 "same" convolutions whose channel counts fill whole
-    /// eight-float lanes (the transforms run eight channels at a time; partial lanes, as for
-    /// the 10 bands of a first layer, are slower than tap rows).
+    /// Winograd F(2×2, 3×3) for 2D 3×3 and 3D 3×3×3 "same" convolutions whose channel counts
+    /// fill whole eight-float lanes (the transforms run eight channels at a time; partial
+    /// lanes, as for the 10 bands of a first layer, are slower than tap rows), one side at
+    /// least 16 (8 → 8: OpenBLAS's 8-wide GEMMs and the transforms cost more than the
+    /// multiplications saved; measured 10% slower than tap rows).
     func winograd(_ g: PatchGeometry) -> Winograd? {
-        guard g.channels % 8 == 0, outChannels % 8 == 0 else { return nil }
+        guard g.channels % 8 == 0, outChannels % 8 == 0, max(g.channels, outChannels) >= 16 else { return nil }
         return Winograd(g, outChannels: outChannels)
     }
 
     func forwardWinograd(_ c: LayerContext, _ f: Winograd) {
         let batch = c.inputs[0].shape.batch
-        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, inputGradient: false,
+        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, depth: f.kd, inputGradient: false,
                                   into: c.workspace + Winograd.Layout(f, batch: batch).u)
         f.run(c.inputs[0].data, batch: batch, bias: bias ? UnsafePointer(c.params[1].data) : nil, into: c.output.data,
               add: false, workspace: c.workspace)
