@@ -271,7 +271,7 @@ final class ConvFormTests: XCTestCase {
             let g = geometry(inputs[0], output)
             switch form {
             case .taps: return Conv.TapPlan(TapRows(g)!, batch: inputs[0].batch, outChannels: conv.outChannels).workspace
-            case .patches: return Conv.Plan(g, batch: inputs[0].batch, outChannels: conv.outChannels).workspace
+            case .patches: return Conv.PatchPlan(g, batch: inputs[0].batch, outChannels: conv.outChannels).workspace
             case .winograd:
                 let f = Winograd(g, outChannels: conv.outChannels)!
                 return max(f.workspace(batch: inputs[0].batch), f.transposed.workspace(batch: inputs[0].batch))

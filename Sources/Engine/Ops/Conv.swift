@@ -4,8 +4,9 @@
 ///   bias    O
 ///   output  N×O×oL | N×O×oH×oW | N×O×oD×oH×oW,  o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1
 /// Y = W·col(X) + b with W seen as O×K (K = C·∏k). By geometry:
-/// - 2D 3×3, stride 1, padding 1, channels in whole lanes of 8 (the U-Net's convolutions):
-///   Winograd F(2×2, 3×3) for all three passes (Winograd.swift), 2.25× fewer multiplications;
+/// - 2D 3×3 or 3D 3×3×3, stride 1, padding 1, channels in whole lanes of 8 (the U-Net's
+///   convolutions): Winograd F(2×2, 3×3) for all three passes (Winograd.swift), 2.25× fewer
+///   multiplications;
 /// - pointwise (1×1, stride 1, no padding, ≥ 256 positions): Y[n] = W·X[n] directly;
 /// - unit stride and W dilation, few input channels, wide lines (a U-Net's first layer, 3D
 ///   U-Nets): implicit GEMM over tap rows (ImplicitGEMM.swift);
@@ -82,11 +83,12 @@ public struct Conv: Layer {
         switch path(g) {
         case .pointwise: return 0
         case .taps(let t): return TapPlan(t, batch: batch, outChannels: outChannels).workspace
-        case .patches: return Plan(g, batch: batch, outChannels: outChannels).workspace
+        case .patches: return PatchPlan(g, batch: batch, outChannels: outChannels).workspace
         }
     }
 
-    /// GEMM flops: 2·N·O·K·P each for Y, dW and dX.
+    /// Direct-convolution flops, 2·N·O·K·P each for Y, dW and dX, whatever form runs: for
+    /// Winograd layers a profile's GFLOP/s is the effective rate (2.25× fewer multiplications).
     public func flops(_ inputs: [Shape], output: Shape) -> LayerFlops {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
         let f = 2 * Double(inputs[0].batch) * Double(outChannels) * Double(g.rows) * Double(g.positions)
@@ -132,7 +134,7 @@ public struct Conv: Layer {
     ///   dwt  K·O        backward: dW in (tap, c) × o order
     ///   col  columns × max(K, T·O)
     ///   tmp  columns × max(O, C): a chunk's output rows before they go back channel-major
-    struct Plan {
+    struct PatchPlan {
         let g: PatchGeometry
         let flipped: PatchGeometry?
         let forward: PatchChunks, inputGradient: PatchChunks
@@ -301,7 +303,7 @@ public struct Conv: Layer {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
         let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
-        let plan = Plan(g, batch: batch, outChannels: o)
+        let plan = PatchPlan(g, batch: batch, outChannels: o)
         let ws = c.workspace
         let xt = ws + plan.xT, wr = ws + plan.wr, col = ws + plan.col, tmp = ws + plan.tmp
         Transpose.toChannelsLast(x, batch: batch, channels: g.channels, positions: xs / g.channels, into: xt)
@@ -324,7 +326,7 @@ public struct Conv: Layer {
         let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
         let fresh = c.isFresh(0)
-        let plan = Plan(g, batch: batch, outChannels: o)
+        let plan = PatchPlan(g, batch: batch, outChannels: o)
         let ws = c.workspace, cin = g.channels, taps = g.taps, pin = xs / cin
         let xt = ws + plan.xT, dyt = ws + plan.dyT, wr = ws + plan.wr, dwt = ws + plan.dwt
         let col = ws + plan.col, tmp = ws + plan.tmp
