@@ -170,8 +170,24 @@ final class ConvTests: XCTestCase {
         }
     }
 
-    /// The U-Net's and ResNet's convolutions take the form `Conv.path` promises.
+    /// The U-Net's and ResNet's convolutions take the form `Conv.path` (and `Conv.winograd`) promise.
     func testPathChoice() {
+        func wino(_ x: [Int], _ o: Int, k: Int = 3) -> Bool {
+            let conv = Conv(outChannels: o, kernel: k, padding: k / 2)
+            return conv.winograd(PatchGeometry(image: Shape(x), outSpatial: Shape([x[0], o] + x[2...]), settings: conv.settings),
+                                 batch: x[0]) != nil
+        }
+        XCTAssertTrue(wino([4, 16, 256, 256], 16))
+        XCTAssertTrue(wino([16, 128, 8, 8], 64))
+        XCTAssertFalse(wino([4, 10, 256, 256], 16))    // 10 channels: tap rows
+        XCTAssertTrue(wino([2, 16, 8, 64, 64], 8))     // 3D: depth taps as shifted GEMMs
+        XCTAssertFalse(wino([2, 16, 8, 64, 64], 8, k: 1))
+        XCTAssertFalse(wino([2, 8, 8, 64, 64], 8))      // 8 → 8: tap rows
+        XCTAssertFalse(wino([16, 16, 64, 64], 16, k: 5))
+        XCTAssertFalse(wino([32, 512, 2, 2], 512))      // ResNet's small maps: small-map taps
+        XCTAssertFalse(wino([32, 256, 4, 4], 256))
+        XCTAssertFalse(wino([32, 128, 7, 7], 128))
+        XCTAssertTrue(wino([32, 32, 7, 7], 32))         // 32 channels: not a small map
         func path(_ x: [Int], _ o: Int, k: Int = 3, s: Int = 1) -> String {
             let conv = Conv(outChannels: o, kernel: k, stride: s, padding: k / 2)
             let out = try! conv.outputShape([Shape(x)], name: "c")
@@ -191,7 +207,8 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(path([16, 32, 8, 8], 64), "patches")     // 8 of 12 padded positions used
         XCTAssertEqual(path([512, 64, 24], 64, k: 5), "grouped")  // 1D, k 5: 24 of 30 (TempCNN), 5% padding
         XCTAssertEqual(path([16, 16, 64, 64], 10, k: 1), "pointwise")
-        XCTAssertEqual(path([16, 128, 8, 8], 64, k: 1), "grouped")      // many channels, few positions
+        XCTAssertEqual(path([16, 128, 8, 8], 64, k: 1), "patches")      // 64 positions: not a small map
+        XCTAssertEqual(path([16, 128, 7, 7], 64, k: 1), "grouped")      // many channels, few positions
         // so2sat_resnet50: 3×3 on 7×7 / 4×4 / 2×2 maps per tap, 1×1 (strided or not) grouped,
         // the 32-channel first block and the 10-band stem as patches
         XCTAssertEqual(path([32, 128, 7, 7], 128), "smallMapTaps")
@@ -311,7 +328,7 @@ final class ConvTests: XCTestCase {
 /// Every GEMM form of `Conv` on the same geometries, whatever `Conv.path` would choose: the
 /// forward against the direct convolution, gradients by finite differences, fresh writes.
 final class ConvFormTests: XCTestCase {
-    enum Form: String { case taps, patches, grouped, smallMapTaps }
+    enum Form: String { case taps, patches, grouped, smallMapTaps, winograd }
 
     /// A Conv that always runs one form.
     struct Forced: Layer {
@@ -327,12 +344,15 @@ final class ConvFormTests: XCTestCase {
             let g = geometry(inputs[0], output), batch = inputs[0].batch
             switch form {
             case .taps: return Conv.TapPlan(TapRows(g)!, batch: batch, outChannels: conv.outChannels).workspace
-            case .patches: return Conv.Plan(g, batch: batch, outChannels: conv.outChannels).workspace
+            case .patches: return Conv.PatchPlan(g, batch: batch, outChannels: conv.outChannels).workspace
             case .grouped:
                 // two samples a group: several groups for batches above 2
                 let ch = ColumnChunks(samples: g, group: min(batch, 2))
                 return g.rows * ch.columns + conv.outChannels * ch.columns + g.groupTableCount
             case .smallMapTaps: return SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1).workspace
+            case .winograd:
+                let f = Winograd(g, outChannels: conv.outChannels)!
+                return max(f.workspace(batch: batch), f.transposed.workspace(batch: batch))
             }
         }
         func savedCount(_ inputs: [Shape], output: Shape) -> Int {
@@ -346,6 +366,7 @@ final class ConvFormTests: XCTestCase {
             case .patches: conv.forwardPatches(c, g)
             case .grouped: conv.groupedForward(c, g, ColumnChunks(samples: g, group: min(batch, 2)))
             case .smallMapTaps: conv.smallMapTapsForward(c, SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1))
+            case .winograd: conv.forwardWinograd(c, Winograd(g, outChannels: conv.outChannels)!)
             }
         }
         func backward(_ c: LayerContext, mode: Mode) {
@@ -362,6 +383,7 @@ final class ConvFormTests: XCTestCase {
             case .taps: conv.backwardTaps(c, TapRows(g)!)
             case .patches: conv.backwardPatches(c, g)
             case .grouped, .smallMapTaps: break
+            case .winograd: conv.backwardWinograd(c, Winograd(g, outChannels: conv.outChannels)!)
             }
         }
     }
@@ -379,14 +401,26 @@ final class ConvFormTests: XCTestCase {
         .init(input: [2, 3, 7, 9], out: 2, k: [3, 3], s: [2, 1], p: [1, 1], d: [1, 1]),
         .init(input: [2, 2, 8, 7], out: 2, k: [2, 3], s: [3, 2], p: [2, 1], d: [2, 1]),
         .init(input: [3, 2, 11], out: 4, k: [3], s: [1], p: [1], d: [2]),
+        // Winograd F(2×2, 3×3) (and the others): odd and even sizes, channel counts that fill
+        // eight-lane groups or leave tails, one row or column of tiles.
+        .init(input: [2, 3, 5, 7], out: 2, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        .init(input: [2, 8, 6, 9], out: 16, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        .init(input: [1, 11, 2, 3], out: 9, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1], bias: false),
+        .init(input: [3, 16, 1, 12], out: 8, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]),
+        // 3D Winograd: depth taps as row-shifted GEMMs over zero-padded slices.
+        .init(input: [2, 8, 3, 5, 6], out: 8, k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [1, 1, 1]),
+        .init(input: [1, 5, 1, 4, 3], out: 3, k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [1, 1, 1]),
+        .init(input: [2, 16, 2, 3, 8], out: 8, k: [3, 3, 3], s: [1, 1, 1], p: [1, 1, 1], d: [1, 1, 1], bias: false),
     ]
 
-    /// Every form that runs the geometry: tap rows and small-map taps need unit stride; grouped
-    /// and patches take any.
+    /// Every form that runs the geometry: tap rows and small-map taps need unit stride, Winograd
+    /// 3×3 (×3) stride 1 padding 1; grouped and patches take any.
     func forms(_ cs: ConvTests.Case) -> [Form] {
-        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape(cs.input), settings: cs.layer.settings)
+        let out = try! cs.layer.outputShape([Shape(cs.input)], name: "op")
+        let g = PatchGeometry(image: Shape(cs.input), outSpatial: out, settings: cs.layer.settings)
         let unit = cs.s.allSatisfy { $0 == 1 }
         return (TapRows(g) == nil ? [.patches] : [.taps, .patches]) + [.grouped] + (unit ? [.smallMapTaps] : [])
+            + (Winograd(g, outChannels: cs.out) == nil ? [] : [.winograd])
     }
 
     func testForwardMatchesDirectConvolution() throws {
@@ -400,13 +434,30 @@ final class ConvFormTests: XCTestCase {
                 ConvCheck.assertClose(ex.value(y).array, ref, "\(form) case \(i) \(cs.input)")
             }
         }
-        XCTAssertEqual(tapsSeen, 8)
+        XCTAssertEqual(tapsSeen, 15)
+        XCTAssertEqual(Self.cases.filter { forms($0).contains(.winograd) }.count, 7)
     }
 
     func testGradients() throws {
         for cs in Self.cases {
             for form in forms(cs) { try GradCheck.check(Forced(conv: cs.layer, form: form), inputs: [Shape(cs.input)]) }
         }
+    }
+
+    /// Winograd over several chunks of tile rows that cross images (budget 2^19 floats of
+    /// tiles: 16·(64 + 64)·8 per tile row of a 16-wide image, 32 tile rows of 34), forward
+    /// against the direct convolution and gradients.
+    func testWinogradSeveralChunks() throws {
+        let cs = ConvTests.Case(input: [2, 64, 34, 16], out: 64, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1])
+        let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape([2, 64, 34, 16]), settings: cs.layer.settings)
+        let f = try XCTUnwrap(Winograd(g, outChannels: 64))
+        XCTAssertEqual(f.chunkRows(batch: 2), 32)
+        XCTAssertEqual(2 * f.th, 34)
+        let (ex, x, y) = try ConvCheck.runLayer(Forced(conv: cs.layer, form: .winograd), input: Shape(cs.input), seed: 3)
+        let ref = ConvTests.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
+                                      k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
+        ConvCheck.assertClose(ex.value(y).array, ref, "winograd chunks")
+        try GradCheck.check(Forced(conv: cs.layer, form: .winograd), inputs: [Shape(cs.input)], maxPerTensor: 20)
     }
 
     func testFreshInputGradients() throws {

@@ -49,6 +49,13 @@ final class ConvTransposeTests: XCTestCase {
         Case(input: [3, 2, 7], out: 3, k: [1], s: [1], p: [0], d: [1], op: [0]),
         // stride 2 pointwise is not the direct path (output larger than input)
         Case(input: [2, 2, 3, 3], out: 2, k: [1, 1], s: [2, 2], p: [0, 0], d: [1, 1], op: [1, 1]),
+        // Tiling windows (kernel = stride, no padding): written once, im2col as a rearrangement;
+        // rows of ≥ 8 inputs take the eight-lane zip, with tails; kernel 3 the plain loop.
+        Case(input: [2, 3, 5, 11], out: 2, k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], op: [0, 0]),
+        Case(input: [1, 2, 3, 4, 9], out: 3, k: [2, 2, 2], s: [2, 2, 2], p: [0, 0, 0], d: [1, 1, 1], op: [0, 0, 0]),
+        Case(input: [2, 3, 17], out: 2, k: [2], s: [2], p: [0], d: [1], op: [0], bias: false),
+        Case(input: [1, 2, 4, 5], out: 2, k: [3, 2], s: [3, 2], p: [0, 0], d: [1, 1], op: [0, 0]),
+        Case(input: [1, 2, 40, 40], out: 3, k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], op: [0, 0]), // line chunks
     ]
 
     func testForwardMatchesScatter() throws {

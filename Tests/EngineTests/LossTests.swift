@@ -124,6 +124,73 @@ final class LossTests: XCTestCase {
         for i in 0..<shape.count { XCTAssertEqual(gh.array[i], gs.array[i], accuracy: 1e-6) }
     }
 
+    /// The 8-lane hard-label loop against a plain Double reference: 37 pixels per image (four
+    /// full lane groups and a tail), masked, ignored and negative labels mixed inside groups,
+    /// class weights, logits offset by a large constant.
+    func testHardLabelsAgainstDoubleReference() throws {
+        let shape = Shape(3, 6, 37)
+        let z = GradCheck.random(shape, seed: 51)
+        for i in 0..<shape.count { z.data[i] = 4 * z.data[i] + 300 }
+        let y = HostLabelTensor(Shape(3, 37)), mask = HostTensor(Shape(3, 37))
+        for p in 0..<111 {
+            y.data[p] = p % 11 == 4 ? -1 : (p % 13 == 6 ? 5 : Int32((p * 7 + 2) % 6))
+            mask.data[p] = p % 9 == 1 ? 0 : 1
+        }
+        let w: [Float] = [1, 0.5, 2, 0, 1.25, 3]
+        let ce = SoftmaxCrossEntropy(classWeights: w, ignoreIndex: 5)
+        let g = HostTensor(shape)
+        g.tensor.fill(.nan) // every element is written
+        let r = try ce.computeSum(logits: z.tensor, target: .hard(y.labels), mask: mask.tensor, gradient: g.tensor)
+        var sum = 0.0, weight = 0.0
+        for b in 0..<3 {
+            for i in 0..<37 {
+                let p = b * 37 + i, label = Int(y.data[p])
+                let zs = (0..<6).map { Double(z.data[(b * 6 + $0) * 37 + i]) }
+                let counted = label >= 0 && label != 5 && mask.data[p] > 0
+                let wy = counted ? Double(w[label]) : 0
+                let m = zs.max()!, se = zs.reduce(0) { $0 + exp($1 - m) }
+                if counted && wy > 0 {
+                    sum += wy * (m - zs[label] + log(se))
+                    weight += wy
+                }
+                for c in 0..<6 {
+                    let e = counted && wy > 0 ? wy * (exp(zs[c] - m) / se - (c == label ? 1 : 0)) : 0
+                    XCTAssertEqual(Double(g.data[(b * 6 + c) * 37 + i]), e, accuracy: 1e-6, "pixel \(p) class \(c)")
+                }
+            }
+        }
+        XCTAssertEqual(r.sum, sum, accuracy: 1e-5 * sum)
+        XCTAssertEqual(r.weight, weight)
+    }
+
+    /// `Lanes.exp` against libm over the range softmax uses and beyond.
+    func testLaneExpMatchesLibm() {
+        var worst: Float = 0
+        var x: Float = -100
+        while x < 90 {
+            var v = SIMD8<Float>()
+            for j in 0..<8 { v[j] = x + Float(j) * 0.0137 }
+            let e = Lanes.exp(v)
+            for j in 0..<8 {
+                let ref = expf(v[j])
+                if ref == 0 || v[j] < -87.3 { XCTAssertLessThan(e[j], 1e-37); continue }
+                if ref.isInfinite || v[j] > 88.7 { XCTAssertGreaterThan(e[j], 1e38); continue }
+                worst = max(worst, abs(e[j] - ref) / ref)
+            }
+            x += 0.1
+        }
+        XCTAssertLessThan(worst, 4e-7) // ~3 ulp
+        let special = Lanes.exp(SIMD8<Float>(0, -.infinity, .infinity, .nan, -0.0, 1, -1, -1000))
+        XCTAssertEqual(special[0], 1)
+        XCTAssertEqual(special[1], 0)
+        XCTAssertEqual(special[2], .infinity)
+        XCTAssertTrue(special[3].isNaN)
+        XCTAssertEqual(special[4], 1)
+        XCTAssertEqual(special[5], expf(1), accuracy: 1e-6)
+        XCTAssertEqual(special[6], expf(-1), accuracy: 1e-7)
+        XCTAssertEqual(special[7], 0)
+    }
+
     // MARK: gradients against central differences of the loss itself
 
     /// Checks `analytic` (d sum / d values) against (L(v+h) − L(v−h)) / 2h for every element.

@@ -14,6 +14,12 @@ final class PoolTests: XCTestCase {
         (Shape(2, 2, 3, 5, 4), [2, 2, 2], [2, 2, 2], [0, 0, 0]),
         (Shape(2, 1, 4, 7, 5), [1, 3, 3], [1, 2, 2], [0, 1, 1]),
         (Shape(1, 2, 3, 4, 5), [3, 2, 3], [1, 3, 2], [1, 1, 1]),
+        // Non-overlapping 2-wide windows with rows of ≥ 8 outputs: the eight-lane path, and
+        // the scalar loop for the rest of each row (odd widths drop the last column).
+        (Shape(2, 3, 6, 37), [2, 2], [2, 2], [0, 0]),
+        (Shape(1, 2, 4, 5, 34), [2, 2, 2], [2, 2, 2], [0, 0, 0]),
+        (Shape(1, 2, 3, 4, 40), [1, 2, 2], [1, 2, 2], [0, 0, 0]),
+        (Shape(2, 2, 35), [2], [2], [0]),
     ]
 
     func testMaxPoolValuesAndIndicesMatchReference() throws {
@@ -153,6 +159,28 @@ final class PoolTests: XCTestCase {
         XCTAssertTrue(run.output.array[0].isNaN)
         XCTAssertEqual(run.output.array[1], 3)
         XCTAssertEqual(run.indices(2), [1, 2])
+    }
+
+    /// The eight-lane path hands a group with a NaN to the scalar rule: the first NaN of a
+    /// window wins; other groups of the row keep their lanes.
+    func testMaxPoolPropagatesNaNInLaneGroups() throws {
+        var xs = (0..<(2 * 40)).map { Float(($0 * 7) % 5) }
+        xs[5] = .nan          // row 0, window 2 (columns 4, 5)
+        xs[40 + 4] = .nan     // row 1, window 2: later in scan order than xs[5]
+        xs[40 + 33] = .nan    // row 1, window 16 (second lane group)
+        let run = try LayerRun(MaxPool(kernel: 2), [HostTensor(Shape(1, 1, 2, 40), xs)])
+        run.forward()
+        let ref = referencePool(xs.map { $0.isNaN ? 0 : $0 }, Shape(1, 1, 2, 40), [2, 2], [2, 2], [0, 0])
+        let idx = run.indices(20)
+        for j in 0..<20 {
+            switch j {
+            case 2: XCTAssertTrue(run.output.array[j].isNaN); XCTAssertEqual(idx[j], 5)
+            case 16: XCTAssertTrue(run.output.array[j].isNaN); XCTAssertEqual(idx[j], 73)
+            default:
+                XCTAssertEqual(run.output.array[j], ref.max[j], "output \(j)")
+                XCTAssertEqual(Int(idx[j]), ref.argmax[j], "output \(j)")
+            }
+        }
     }
 
     func testGradients() throws {

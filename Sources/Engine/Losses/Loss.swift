@@ -114,7 +114,7 @@ func scaleToMean(_ r: LossSum, _ gradient: Tensor?) -> Float {
     if let g = gradient {
         if r.weight > 0 {
             let k = Float(1 / r.weight)
-            for i in 0..<g.count { g.data[i] *= k }
+            Lanes.each(g.count) { i, n in Lanes.put(Lanes.load(g.data + i, n) * k, g.data + i, n, add: false) }
         } else {
             g.zero()
         }

@@ -35,11 +35,20 @@ public struct SoftmaxCrossEntropy: Sendable {
 
     /// The mean loss; writes d(mean)/d(logits) into `gradient` (overwriting it).
     public func compute(logits: Tensor, target: ClassTarget, mask: Tensor? = nil, gradient: Tensor? = nil) throws -> Float {
-        scaleToMean(try computeSum(logits: logits, target: target, mask: mask, gradient: gradient), gradient)
+        if case .hard = target {
+            // The denominator is known before the pass: the gradient is written scaled.
+            return try sum(logits: logits, target: target, mask: mask, gradient: gradient, toMean: true).mean
+        }
+        return scaleToMean(try computeSum(logits: logits, target: target, mask: mask, gradient: gradient), gradient)
     }
 
     /// The weighted loss sum and its denominator; writes d(sum)/d(logits) into `gradient`.
     public func computeSum(logits: Tensor, target: ClassTarget, mask: Tensor? = nil, gradient: Tensor? = nil) throws -> LossSum {
+        try sum(logits: logits, target: target, mask: mask, gradient: gradient, toMean: false)
+    }
+
+    /// `toMean` (hard labels only): the gradient written is d(mean), not d(sum).
+    private func sum(logits: Tensor, target: ClassTarget, mask: Tensor?, gradient: Tensor?, toMean: Bool) throws -> LossSum {
         let name = Self.kind
         let s = logits.shape
         try requirePrediction(s, loss: name)
@@ -59,50 +68,97 @@ public struct SoftmaxCrossEntropy: Sendable {
         case .hard(let labels):
             try requirePixelShape(labels.shape, of: s, loss: name, what: "labels")
             let ignore = ignoreIndex ?? -1
-            // Validate before writing anything.
+            // Validate before writing anything; the denominator on the way (summed in the order
+            // `hard` sums it, so both agree exactly).
+            var weight = 0.0
             for p in 0..<n * sp {
                 let y = labels.data[p]
-                if y >= 0 && y != ignore && (m.map { $0[p] > 0 } ?? true) && Int(y) >= ch {
-                    throw EngineError.parameter(layer: name, message: "label \(y) at pixel \(p) outside 0..<\(ch)")
+                if y >= 0 && y != ignore && (m.map { $0[p] > 0 } ?? true) {
+                    if Int(y) >= ch { throw EngineError.parameter(layer: name, message: "label \(y) at pixel \(p) outside 0..<\(ch)") }
+                    weight += Double(classWeights?[Int(y)] ?? 1)
                 }
             }
-            return hard(logits: logits, labels: labels.data, ignore: ignore, mask: m, gradient: gradient?.data, n: n, ch: ch, sp: sp)
+            let scale: Float = toMean && weight > 0 ? Float(1 / weight) : 1
+            return hard(logits: logits, labels: labels.data, ignore: ignore, mask: m, gradient: gradient?.data,
+                        gradScale: scale, n: n, ch: ch, sp: sp)
         case .soft(let t):
             try requireSameShape(t.shape, s, loss: name, what: "soft target")
             return soft(logits: logits, target: t.data, mask: m, gradient: gradient?.data, n: n, ch: ch, sp: sp)
         }
     }
 
+    /// Blocks of up to 256 pixels of one image, eight lanes along the contiguous spatial axis:
+    /// each pass over a block runs class by class, so one class row streams at a time (the C
+    /// rows are sp floats apart — with sp a large power of two, touching all of them per
+    /// pixel thrashes the cache sets). Per pixel the operations are those of one pixel of a
+    /// plain loop, with `Lanes.exp`. The gradient is d(sum)·gradScale (1/weight writes d(mean)
+    /// in the same pass).
     private func hard(logits: Tensor, labels: UnsafePointer<Int32>, ignore: Int32, mask: UnsafePointer<Float>?,
-                      gradient g: UnsafeMutablePointer<Float>?, n: Int, ch: Int, sp: Int) -> LossSum {
+                      gradient g: UnsafeMutablePointer<Float>?, gradScale: Float, n: Int, ch: Int, sp: Int) -> LossSum {
+        typealias F8 = SIMD8<Float>
+        let block = 256
         var sum = 0.0, weight = 0.0
         classWeights.withOptionalBuffer { w in
-            for b in 0..<n {
-                for i in 0..<sp {
-                    let p = b * sp + i
-                    let off = b * ch * sp + i // element (b, c, i) is at off + c·sp
-                    let y = labels[p]
-                    let wy: Float = (y >= 0 && y != ignore && (mask.map { $0[p] > 0 } ?? true)) ? (w?[Int(y)] ?? 1) : 0
-                    if wy == 0 {
-                        if let g { for c in 0..<ch { g[off + c * sp] = 0 } }
-                        continue
-                    }
-                    let z = logits.data + off
-                    var mx = z[0]
-                    for c in 1..<ch { mx = max(mx, z[c * sp]) }
-                    var se: Float = 0
-                    for c in 0..<ch {
-                        let e = _expf(z[c * sp] - mx)
-                        se += e
-                        g?[off + c * sp] = e
-                    }
-                    // −ℓ_y = (max − z_y) + log Σ exp(z − max): no large terms cancel
-                    sum += Double(wy) * Double((mx - z[Int(y) * sp]) + _logf(se))
-                    weight += Double(wy)
-                    if let g {
-                        let k = wy / se
-                        for c in 0..<ch { g[off + c * sp] *= k }
-                        g[off + Int(y) * sp] -= wy
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * block) { scratch in
+                let wyb = scratch.baseAddress!, mxb = wyb + block, seb = mxb + block
+                for b in 0..<n {
+                    let zb = logits.data + b * ch * sp, gb = g.map { $0 + b * ch * sp }
+                    var i0 = 0
+                    while i0 < sp {
+                        let len = min(block, sp - i0), z0 = zb + i0, g0 = gb.map { $0 + i0 }
+                        // Label weights (0: not counted).
+                        var any = false
+                        for j in 0..<len {
+                            let p = b * sp + i0 + j, y = labels[p]
+                            let counted = y >= 0 && y != ignore && (mask.map { $0[p] > 0 } ?? true)
+                            wyb[j] = counted ? (w?[Int(y)] ?? 1) : 0
+                            any = any || wyb[j] != 0
+                        }
+                        guard any else {
+                            if let g0 { for c in 0..<ch { Runs.zero(g0 + c * sp, len) } }
+                            i0 += len
+                            continue
+                        }
+                        // Max over classes, then Σ exp(z − max) with exp(z − max) kept in g.
+                        Lanes.each(len) { i, k in Lanes.put(Lanes.load(z0 + i, k), mxb + i, k, add: false) }
+                        for c in 1..<ch {
+                            Lanes.each(len) { i, k in
+                                let z = Lanes.load(z0 + c * sp + i, k), m = Lanes.load(mxb + i, k)
+                                Lanes.put(m.replacing(with: z, where: z .> m), mxb + i, k, add: false)
+                            }
+                        }
+                        Runs.zero(seb, len)
+                        for c in 0..<ch {
+                            Lanes.each(len) { i, k in
+                                let e = Lanes.exp(Lanes.load(z0 + c * sp + i, k) - Lanes.load(mxb + i, k))
+                                Lanes.put(e, seb + i, k, add: true)
+                                if let g0 { Lanes.put(e, g0 + c * sp + i, k, add: false) }
+                            }
+                        }
+                        // −ℓ_y = (max − z_y) + log Σ exp(z − max): no large terms cancel
+                        for j in 0..<len where wyb[j] != 0 {
+                            let y = Int(labels[b * sp + i0 + j])
+                            sum += Double(wyb[j]) * Double((mxb[j] - z0[y * sp + j]) + _logf(seb[j]))
+                            weight += Double(wyb[j])
+                        }
+                        if let g0 {
+                            // scale = wy·gradScale/Σ (0 where not counted); g = e·scale, g[y] −= wy·gradScale
+                            Lanes.each(len) { i, k in
+                                let wy = Lanes.load(wyb + i, k)
+                                let sc = Lanes.mask(wy * gradScale / Lanes.load(seb + i, k), wy .!= 0)
+                                Lanes.put(sc, seb + i, k, add: false)
+                            }
+                            for c in 0..<ch {
+                                Lanes.each(len) { i, k in
+                                    let at = g0 + c * sp + i, sc = Lanes.load(seb + i, k)
+                                    Lanes.put(Lanes.mask(Lanes.load(at, k) * sc, Lanes.load(wyb + i, k) .!= 0), at, k, add: false)
+                                }
+                            }
+                            for j in 0..<len where wyb[j] != 0 {
+                                g0[Int(labels[b * sp + i0 + j]) * sp + j] -= wyb[j] * gradScale
+                            }
+                        }
+                        i0 += len
                     }
                 }
             }

@@ -110,9 +110,10 @@ public struct BatchNorm: Layer {
             for b in 0..<n {
                 let xp = x + (b * ch + k) * sp, yp = y + (b * ch + k) * sp
                 if relu {
+                    let zero = SIMD8<Float>() // NaN passes, as max(NaN, 0) does
                     Lanes.each(sp) { i, l in
                         let v = (Lanes.load(xp + i, l) - mu) * a + beta
-                        Lanes.put(v.replacing(with: 0, where: v .< 0), yp + i, l, add: false)
+                        Lanes.put(v.replacing(with: zero, where: v .< zero), yp + i, l, add: false)
                     }
                 } else {
                     Lanes.each(sp) { i, l in Lanes.put((Lanes.load(xp + i, l) - mu) * a + beta, yp + i, l, add: false) }

@@ -3,18 +3,21 @@
 ///   weight  O×C×k…  (PyTorch layout; spatial dims as the input's)
 ///   bias    O
 ///   output  N×O×oL | N×O×oH×oW | N×O×oD×oH×oW,  o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1
-/// Y = W·col(X) + b with W seen as O×K (K = C·∏k). Five ways, by geometry (see `path`):
+/// Y = W·col(X) + b with W seen as O×K (K = C·∏k). By geometry:
+/// - 2D 3×3 or 3D 3×3×3, stride 1, padding 1, channels in whole lanes of 8 (the U-Net's
+///   convolutions): Winograd F(2×2, 3×3) for all three passes (Winograd.swift), 2.25× fewer
+///   multiplications;
 /// - pointwise (1×1, stride 1, no padding, ≥ 256 positions): Y[n] = W·X[n] directly;
 /// - few positions per sample (ResNet's 7×7, 4×4, 2×2 maps), samples side by side as GEMM
 ///   columns (ConvGrouped.swift): per kernel tap when ≥ 64 channels, stride 1 and ≥ 1/8 of an
 ///   im2col would be padding (ConvTaps.swift), else a table-driven im2col;
-/// - unit stride and W dilation, few input channels, wide lines ("same" 3×3 convolutions
-///   at the top of a U-Net): implicit GEMM over tap rows (ImplicitGEMM.swift);
+/// - unit stride and W dilation, few input channels, wide lines (a U-Net's first layer, 3D
+///   U-Nets): implicit GEMM over tap rows (ImplicitGEMM.swift);
 /// - otherwise: patch-major im2col + sgemm over chunks of output positions (PatchMajor.swift).
-/// With unit stride, both give the input gradient as the convolution of dY with the flipped
-/// kernel (no col2im).
-/// Both GEMM forms put output positions on the GEMM rows: OpenBLAS runs the few-channel
-/// convolutions of a U-Net much faster that way than with channels as rows.
+/// With unit stride, tap rows and patches give the input gradient as the convolution of dY
+/// with the flipped kernel (no col2im). Those GEMMs put output positions (or tiles) on the
+/// GEMM rows: OpenBLAS runs the few-channel convolutions of a U-Net much faster that way than
+/// with channels as rows; the grouped forms keep channels as rows (many channels, few positions).
 public struct Conv: Layer {
     public let outChannels: Int
     /// Spatial dims (1, 2, 3) if fixed; nil accepts any and takes them from the input rank.
@@ -78,25 +81,31 @@ public struct Conv: Layer {
 
     public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
-        switch path(g, batch: inputs[0].batch) {
+        let batch = inputs[0].batch
+        if let f = winograd(g, batch: batch) { return max(f.workspace(batch: batch), f.transposed.workspace(batch: batch)) }
+        switch path(g, batch: batch) {
         case .pointwise: return 0
         case .smallMapTaps(let plan): return plan.workspace
         case .grouped(let ch):
             // columns, product, tap or line table (Int32)
             return g.rows * ch.columns + outChannels * ch.columns + g.groupTableCount
-        case .taps(let t): return TapPlan(t, batch: inputs[0].batch, outChannels: outChannels).workspace
-        case .patches: return Plan(g, batch: inputs[0].batch, outChannels: outChannels).workspace
+        case .taps(let t): return TapPlan(t, batch: batch, outChannels: outChannels).workspace
+        case .patches: return PatchPlan(g, batch: batch, outChannels: outChannels).workspace
         }
     }
 
     /// The per-tap path for small maps keeps the tap-major weight (T×O×C) from forward for backward.
     public func savedCount(_ inputs: [Shape], output: Shape) -> Int {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
-        if case .smallMapTaps = path(g, batch: inputs[0].batch) { return g.taps * outChannels * g.channels }
+        if winograd(g, batch: inputs[0].batch) == nil, case .smallMapTaps = path(g, batch: inputs[0].batch) {
+            return g.taps * outChannels * g.channels
+        }
         return 0
     }
 
-    /// GEMM flops: 2·N·O·K·P each for Y, dW and dX.
+    /// Direct-convolution flops, 2·N·O·K·P each for Y, dW and dX, whatever form runs: for
+    /// Winograd layers a profile's GFLOP/s is the effective rate (2.25× fewer multiplications),
+    /// for small-map taps likewise (padding taps skipped).
     public func flops(_ inputs: [Shape], output: Shape) -> LayerFlops {
         let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
         let f = 2 * Double(inputs[0].batch) * Double(outChannels) * Double(g.rows) * Double(g.positions)
@@ -142,7 +151,7 @@ public struct Conv: Layer {
     ///   dwt  K·O        backward: dW in (tap, c) × o order
     ///   col  columns × max(K, T·O)
     ///   tmp  columns × max(O, C): a chunk's output rows before they go back channel-major
-    struct Plan {
+    struct PatchPlan {
         let g: PatchGeometry
         let flipped: PatchGeometry?
         let forward: PatchChunks, inputGradient: PatchChunks
@@ -177,26 +186,32 @@ public struct Conv: Layer {
     /// faster for 16–32 channels at 64² and more, patches 5–20% faster from 64 input
     /// channels or at 8²–16².
     /// Samples grouped side by side (a sample has fewer positions than a GEMM wants, see
-    /// `ColumnChunks`) serve small maps (≤ 64 positions) with ≥ 64 input channels: per tap
+    /// `ColumnChunks`) serve small maps (< 64 positions) with ≥ 64 input channels: per tap
     /// where padding would waste ≥ 1/8 of an im2col, else the table-driven im2col. Measured on
     /// so2sat_resnet50 (thread CPU per step, one thread): its convolutions take 492 ms so,
     /// 740 ms as patches (layer4's 3×3 on 2×2: 45 vs 126 ms; 1×1 convs 25–50% faster);
-    /// unet2d_64's 8×8 bottom 10–15% faster than patches, TempCNN's conv1d 64→64 k5 on 24 dates
-    /// (batch 512) ~25% faster (`bench conv`). Patches stay ahead below 64 channels.
+    /// TempCNN's conv1d 64→64 k5 on 24 dates (batch 512) ~25% faster (`bench conv`). Patches
+    /// stay ahead below 64 channels.
     func path(_ g: PatchGeometry, batch: Int) -> Path {
         if usesDirectGEMM(g) { return .pointwise }
         if g.channels < 64, let t = TapRows(g), 8 * (t.wp - t.ow) <= t.wp { return .taps(t) }
-        let ch = ColumnChunks(g, batch: batch)
-        if ch.group > 1 && g.channels >= 64 && g.positions <= 64 {
+        if smallMap(g, batch: batch) {
             if SmallMapTaps.applies(g) { return .smallMapTaps(SmallMapTaps(g, outChannels: outChannels, batch: batch)) }
-            return .grouped(ch)
+            return .grouped(ColumnChunks(g, batch: batch))
         }
         return .patches
+    }
+
+    /// Small maps with many channels (fewer than 64 positions, ≥ 64 input channels, samples
+    /// grouped): the grouped forms, ahead of Winograd and patches there.
+    func smallMap(_ g: PatchGeometry, batch: Int) -> Bool {
+        g.channels >= 64 && g.positions < 64 && ColumnChunks(g, batch: batch).group > 1
     }
 
     // forward: Y = W·col(X) + b
     public func forward(_ c: LayerContext, mode: Mode) {
         let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
+        if let f = winograd(g, batch: c.inputs[0].shape.batch) { return forwardWinograd(c, f) }
         switch path(g, batch: c.inputs[0].shape.batch) {
         case .pointwise: forwardPointwise(c, g)
         case .taps(let t): forwardTaps(c, t)
@@ -211,6 +226,10 @@ public struct Conv: Layer {
     // backward: db += Σ dY, dW += dY·col(X)ᵀ, dX += col2im(Wᵀ·dY)  (dX = … where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
+        if let f = winograd(g, batch: c.inputs[0].shape.batch) {
+            if bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: outChannels, p: g.positions, into: c.grads[1].data) }
+            return backwardWinograd(c, f)
+        }
         let p = path(g, batch: c.inputs[0].shape.batch)
         // The grouped paths sum the bias gradient from their gathered dY.
         switch p {
@@ -225,6 +244,39 @@ public struct Conv: Layer {
         case .taps(let t): backwardTaps(c, t)
         case .patches: backwardPatches(c, g)
         }
+    }
+
+    // dW += Gᵀ(Σ (A dY Aᵀ) ⊙ V)G; dX = the same convolution of dY with the kernels rotated
+    func backwardWinograd(_ c: LayerContext, _ f: Winograd) {
+        let batch = c.inputs[0].shape.batch
+        f.weightGradient(c.inputs[0].data, c.dOutput.data, batch: batch, into: c.grads[0].data, workspace: c.workspace)
+        guard let dx = c.dInputs[0]?.data else { return }
+        let t = f.transposed
+        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, depth: f.kd, inputGradient: true,
+                                  into: c.workspace + Winograd.Layout(t, batch: batch).u)
+        t.run(c.dOutput.data, batch: batch, bias: nil, into: dx, add: !c.isFresh(0), workspace: c.workspace)
+    }
+
+    /// Winograd F(2×2, 3×3) for 2D 3×3 and 3D 3×3×3 "same" convolutions whose channel counts
+    /// fill whole eight-float lanes (the transforms run eight channels at a time; partial
+    /// lanes, as for the 10 bands of a first layer, are slower than tap rows), one side at
+    /// least 16 (8 → 8: OpenBLAS's 8-wide GEMMs and the transforms cost more than the
+    /// multiplications saved; measured 10% slower than tap rows). Not for small maps (see
+    /// `smallMap`): on so2sat_resnet50's 3×3 convolutions (thread CPU per step) small-map taps
+    /// take 48 ms on 2×2 maps, Winograd 138 (one 4×4 tile of mostly padding per 2×2 output);
+    /// 96 vs 115 ms on 4×4, 53 vs 56 on 7×7. On unet2d_64's 8×8 bottom Winograd is ~8% ahead.
+    func winograd(_ g: PatchGeometry, batch: Int) -> Winograd? {
+        guard g.channels % 8 == 0, outChannels % 8 == 0, max(g.channels, outChannels) >= 16 else { return nil }
+        if smallMap(g, batch: batch) { return nil }
+        return Winograd(g, outChannels: outChannels)
+    }
+
+    func forwardWinograd(_ c: LayerContext, _ f: Winograd) {
+        let batch = c.inputs[0].shape.batch
+        Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, depth: f.kd, inputGradient: false,
+                                  into: c.workspace + Winograd.Layout(f, batch: batch).u)
+        f.run(c.inputs[0].data, batch: batch, bias: bias ? UnsafePointer(c.params[1].data) : nil, into: c.output.data,
+              add: false, workspace: c.workspace)
     }
 
     // Y[n] = W·X[n] + b
@@ -272,7 +324,7 @@ public struct Conv: Layer {
 
     // dW''ᵀ[K×O] += Qᵀ·dYᵀ per chunk; dX = the convolution of dY with the flipped kernel
     // (padding d·(k−1) − p), itself in tap rows: dXᵀ = Q(dY)·Wf''ᵀ
-    func backwardTaps(_ c: LayerContext, _ t: TapRows) {
+    func backwardTaps(_ c: LayerContext, _ t: TapRows, inputGradient: Bool = true) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
         let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
         let o = outChannels, cin = t.channels
@@ -286,7 +338,7 @@ public struct Conv: Layer {
             t.multiplyGradient(q, count: count, dy: dyt, outChannels: o, into: dwt)
         }
         t.addGradient(dwt, outChannels: o, into: dw)
-        guard let dx else { return }
+        guard inputGradient, let dx else { return }
         let fresh = c.isFresh(0)
         t.reorderFlipped(w, outChannels: o, into: wr)
         plan.inputGradient.forEach(f, batch: batch) { first, count in
@@ -302,7 +354,7 @@ public struct Conv: Layer {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
         let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
-        let plan = Plan(g, batch: batch, outChannels: o)
+        let plan = PatchPlan(g, batch: batch, outChannels: o)
         let ws = c.workspace
         let xt = ws + plan.xT, wr = ws + plan.wr, col = ws + plan.col, tmp = ws + plan.tmp
         Transpose.toChannelsLast(x, batch: batch, channels: g.channels, positions: xs / g.channels, into: xt)
@@ -320,12 +372,12 @@ public struct Conv: Layer {
     //   stride 1: dX is the convolution of dY with the flipped kernel (padding d·(k−1) − p):
     //             dXᵀ[rows×C] = colPM(dY)[rows×T·O]·Wfᵀ, Wf[c, (t, o)] = W[o, c, T−1−t]
     //   strided:  dcol[rows×K] = dYᵀ·W', added back by col2imPM into dX channels-last
-    func backwardPatches(_ c: LayerContext, _ g: PatchGeometry) {
+    func backwardPatches(_ c: LayerContext, _ g: PatchGeometry, inputGradient: Bool = true) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
         let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
         let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
         let fresh = c.isFresh(0)
-        let plan = Plan(g, batch: batch, outChannels: o)
+        let plan = PatchPlan(g, batch: batch, outChannels: o)
         let ws = c.workspace, cin = g.channels, taps = g.taps, pin = xs / cin
         let xt = ws + plan.xT, dyt = ws + plan.dyT, wr = ws + plan.wr, dwt = ws + plan.dwt
         let col = ws + plan.col, tmp = ws + plan.tmp
@@ -340,7 +392,7 @@ public struct Conv: Layer {
                        beta: 1, c: dwt, ldc: o)
         }
         ConvKernels.addTapsLastTransposed(dwt, outChannels: o, channels: cin, taps: taps, into: dw)
-        guard let dx else { return }
+        guard inputGradient, let dx else { return }
 
         if let f = plan.flipped {
             ConvKernels.reorderFlipped(w, outChannels: o, channels: cin, taps: taps, into: wr)

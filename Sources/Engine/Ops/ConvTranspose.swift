@@ -103,11 +103,14 @@ public struct ConvTranspose: Layer {
         let x = xT.data, y = c.output.data, w = c.params[0].data
         let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
         let k = g.rows, p = g.positions, ys = g.imageCount, ysp = ys / outChannels
-        // col2im accumulates: start from the bias (or zero).
-        for n in 0..<batch { ConvKernels.fillRows(y + n * ys, rows: outChannels, count: ysp, ld: ysp, bias: b) }
+        // Tiling windows (2×2/2) write every output once, with the bias; col2im accumulates:
+        // start from the bias (or zero).
+        let tiles = g.isTiling
+        if !tiles { for n in 0..<batch { ConvKernels.fillRows(y + n * ys, rows: outChannels, count: ysp, ld: ysp, bias: b) } }
 
         if usesDirectGEMM(g) {
             for n in 0..<batch {
+                if tiles { ConvKernels.fillRows(y + n * ys, rows: outChannels, count: ysp, ld: ysp, bias: b) }
                 BLAS.sgemm(transA: true, m: outChannels, n: p, k: cin, a: w, lda: outChannels,
                            b: x + n * cin * p, ldb: p, beta: 1, c: y + n * ys, ldc: p)
             }
@@ -122,7 +125,13 @@ public struct ConvTranspose: Layer {
                 let nb = min(ch.group, batch - n0), cols = nb * p
                 ConvKernels.gather(x, rows: cin, p: p, n0: n0, nb: nb, into: tmp)
                 BLAS.sgemm(transA: true, m: k, n: cols, k: cin, a: w, lda: k, b: tmp, ldb: cols, beta: 0, c: col, ldc: cols)
-                for s in 0..<nb { g.col2im(col + s * p, y + (n0 + s) * ys, ld: cols, first: 0, count: g.lines) }
+                for s in 0..<nb {
+                    if tiles {
+                        g.scatterTiles(col + s * p, y + (n0 + s) * ys, ld: cols, first: 0, count: g.lines, bias: b)
+                    } else {
+                        g.col2im(col + s * p, y + (n0 + s) * ys, ld: cols, first: 0, count: g.lines)
+                    }
+                }
                 n0 += nb
             }
             return
@@ -131,7 +140,11 @@ public struct ConvTranspose: Layer {
             let cols = count * g.ow
             BLAS.sgemm(transA: true, m: k, n: cols, k: cin, a: w, lda: k, b: x + n * cin * p + first * g.ow, ldb: p,
                        beta: 0, c: col, ldc: cols)
-            g.col2im(col, y + n * ys, ld: cols, first: first, count: count)
+            if tiles {
+                g.scatterTiles(col, y + n * ys, ld: cols, first: first, count: count, bias: b)
+            } else {
+                g.col2im(col, y + n * ys, ld: cols, first: first, count: count)
+            }
         }
     }
 
@@ -164,7 +177,13 @@ public struct ConvTranspose: Layer {
             var n0 = 0
             while n0 < batch {
                 let nb = min(ch.group, batch - n0), cols = nb * p
-                for s in 0..<nb { g.im2col(dy + (n0 + s) * ys, col + s * p, ld: cols, first: 0, count: g.lines) }
+                for s in 0..<nb {
+                    if g.isTiling {
+                        g.gatherTiles(dy + (n0 + s) * ys, col + s * p, ld: cols, first: 0, count: g.lines)
+                    } else {
+                        g.im2col(dy + (n0 + s) * ys, col + s * p, ld: cols, first: 0, count: g.lines)
+                    }
+                }
                 ConvKernels.gather(x, rows: cin, p: p, n0: n0, nb: nb, into: tmp)
                 BLAS.sgemm(transB: true, m: cin, n: k, k: cols, a: tmp, lda: cols, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
                 if let dx {
@@ -182,7 +201,11 @@ public struct ConvTranspose: Layer {
         }
         ch.forEachLineChunk(g, batch: batch) { n, first, count in
             let cols = count * g.ow, off = n * xs + first * g.ow
-            g.im2col(dy + n * ys, col, ld: cols, first: first, count: count)
+            if g.isTiling {
+                g.gatherTiles(dy + n * ys, col, ld: cols, first: first, count: count)
+            } else {
+                g.im2col(dy + n * ys, col, ld: cols, first: first, count: count)
+            }
             BLAS.sgemm(transB: true, m: cin, n: k, k: cols, a: x + off, lda: p, b: col, ldb: cols, beta: 1, c: dw, ldc: k)
             if let dx {
                 // Chunks cover disjoint lines, so a fresh dX is written exactly once.

@@ -184,6 +184,92 @@ struct PatchGeometry {
         }
     }
 
+    /// Windows that tile the image exactly: kernel = stride, no padding, no dilation, and the
+    /// image is positions × kernel in every dim (a 2×2/2 transposed convolution). Then every
+    /// image element is in exactly one window, and im2col/col2im are pure rearrangements.
+    var isTiling: Bool {
+        kd == sd && kh == sh && kw == sw && pd == 0 && ph == 0 && pw == 0 && dd == 1 && dh == 1 && dw == 1
+            && d == od * kd && h == oh * kh && w == ow * kw
+    }
+
+    /// For a tiling geometry: writes (not adds) the image elements of output lines
+    /// first..<first+count from columns as laid out by `im2col`, plus bias[c] per channel.
+    func scatterTiles(_ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int,
+                      bias: UnsafePointer<Float>?) {
+        forEachTileRow(first: first, count: count, ld: ld) { at, ch, to in
+            let row = col + at, dst = x + to
+            let b = bias?[ch] ?? 0
+            if kw == 2 {
+                let r1 = row + ld, bv = SIMD8<Float>(repeating: b)
+                var o = 0
+                while o + 8 <= ow {
+                    let u = UnsafeRawPointer(row + o).loadUnaligned(as: SIMD8<Float>.self) + bv
+                    let v = UnsafeRawPointer(r1 + o).loadUnaligned(as: SIMD8<Float>.self) + bv
+                    UnsafeMutableRawPointer(dst + 2 * o).storeBytes(of: SIMD8<Float>(u[0], v[0], u[1], v[1], u[2], v[2], u[3], v[3]),
+                                                                    as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(dst + 2 * o + 8).storeBytes(of: SIMD8<Float>(u[4], v[4], u[5], v[5], u[6], v[6], u[7], v[7]),
+                                                                        as: SIMD8<Float>.self)
+                    o += 8
+                }
+                while o < ow { dst[2 * o] = row[o] + b; dst[2 * o + 1] = r1[o] + b; o += 1 }
+            } else {
+                for e in 0..<kw {
+                    let r = row + e * ld
+                    for o in 0..<ow { dst[o * kw + e] = r[o] + b }
+                }
+            }
+        }
+    }
+
+    /// For a tiling geometry: `im2col` of output lines first..<first+count (a rearrangement).
+    func gatherTiles(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int) {
+        forEachTileRow(first: first, count: count, ld: ld) { at, _, from in
+            let row = col + at, src = x + from
+            if kw == 2 {
+                let r1 = row + ld
+                var o = 0
+                while o + 8 <= ow {
+                    let a = UnsafeRawPointer(src + 2 * o).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(src + 2 * o + 8).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(row + o).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]),
+                                                                as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(r1 + o).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]),
+                                                               as: SIMD8<Float>.self)
+                    o += 8
+                }
+                while o < ow { row[o] = src[2 * o]; r1[o] = src[2 * o + 1]; o += 1 }
+            } else {
+                for e in 0..<kw {
+                    let r = row + e * ld
+                    for o in 0..<ow { r[o] = src[o * kw + e] }
+                }
+            }
+        }
+    }
+
+    /// For a tiling geometry: calls body(offset in the columns of the row of tap (c, a, b, 0)
+    /// for the line, channel c, offset in the image of the line's window row) for each channel,
+    /// kernel row (a, b) and output line first..<first+count. The rows of taps e = 1… follow at
+    /// `ld` intervals; the image row holds the line's ow·kw elements.
+    @inline(__always)
+    private func forEachTileRow(first: Int, count: Int, ld: Int, _ body: (Int, Int, Int) -> Void) {
+        let hw = h * w, dhw = d * hw
+        var row = 0
+        for c in 0..<channels {
+            for a in 0..<kd {
+                for b in 0..<kh {
+                    var zd = first / oh, zh = first % oh
+                    for l in 0..<count {
+                        body(row + l * ow, c, c * dhw + (zd * kd + a) * hw + (zh * kh + b) * w)
+                        zh += 1
+                        if zh == oh { zh = 0; zd += 1 }
+                    }
+                    row += kw * ld
+                }
+            }
+        }
+    }
+
     /// Output columns o whose input o·sw + offW lies inside 0..<w.
     @inline(__always)
     private func validRange(_ offW: Int) -> (Int, Int) {

@@ -1,6 +1,7 @@
 /// Convolution as GEMMs that read the image almost in place ("tap rows"), for unit stride
-/// and unit dilation along W — the 3×3(×3) "same" convolutions of a U-Net, and the
-/// convolution that gives their input gradient. Shapes (one chunk of L output lines; a line
+/// and unit dilation along W — "same" convolutions with few input channels (a U-Net's first
+/// layer on 10 bands, 8 → 8 channels in 3D; Winograd takes the rest), and the convolution
+/// that gives their input gradient. Shapes (one chunk of L output lines; a line
 /// is one (n, od, oh) of the batch, global index (n·oD + od)·oH + oh):
 ///   Q     L × Wp × T × C    for each output line and each of the T = kd·kh kernel rows (a, b),
 ///                           the input row (od − pd + a·dd, oh − ph + b·dh) channels-last,

@@ -35,7 +35,42 @@ enum Lanes {
         }
     }
 
-    /// v where `keep`, else 0 (a NaN in `keep`'s source compares false: 0).
+    /// v where `keep`, else 0 (a NaN in `keep`'s source compares false: 0). Selects take a
+    /// vector operand: `replacing(with: 0, …)` with a scalar compiles to per-lane code (~3×
+    /// slower).
     @inline(__always)
     static func mask(_ v: F8, _ keep: SIMDMask<F8.MaskStorage>) -> F8 { F8().replacing(with: v, where: keep) }
+
+    /// eˣ per lane, Cephes's single-precision polynomial (error ≈ 1 ulp, as libm's expf):
+    /// x = n·ln2 + r with |r| ≤ ln2/2, eʳ by a degree-6 polynomial, 2ⁿ by the exponent bits.
+    /// Below −87.3 the result is 0 (no denormals), above 88.7 +∞; NaN stays NaN. Baseline
+    /// x86-64 has no vector rounding instruction, so n is rounded with the 1.5·2²³ trick (and read from
+    /// the bits, no float-to-int conversion).
+    @inline(__always)
+    static func exp(_ x: F8) -> F8 {
+        // Only vector-with-vector selects: the scalar-operand and mask-negation forms of
+        // Swift's SIMD API compile to per-lane branches here (×50 slower).
+        let lo = F8(repeating: -87.33654), hi = F8(repeating: 88.72283), zero = F8()
+        let xc = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+        let magic = F8(repeating: 12_582_912) // 1.5·2²³: adding it rounds to an integer in the low bits
+        let n = (xc * 1.442_695_04 + magic) - magic
+        let r = (xc - n * 0.693_359_375) - n * -2.121_944_4e-4
+        var p = F8(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        let er = p * (r * r) + r + 1
+        // 2ⁿ from the bits: (n + 127) << 23, read off (m + magic)'s low bits; taken as 2ⁿ⁻¹·2
+        // for n > 0 so that n = 128 (x near 88.7) does not overflow the exponent.
+        let positive = n .> zero
+        let m = n.replacing(with: n - 1, where: positive)
+        let mi = unsafeBitCast(m + magic, to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: 0x4B40_0000 - 127)
+        var y = er * unsafeBitCast(mi &<< SIMD8<Int32>(repeating: 23), to: F8.self)
+        y = y.replacing(with: y + y, where: positive)
+        y = y.replacing(with: zero, where: x .< lo)
+        y = y.replacing(with: F8(repeating: .infinity), where: x .> hi)
+        return y.replacing(with: x, where: x .!= x)
+    }
 }

@@ -71,6 +71,8 @@ public struct PoolGeometry: Sendable, Equatable {
                        values: UnsafeMutablePointer<Float>?) {
         let I = input, O = output, K = kernel, S = stride, P = pad
         let hw = I.h * I.w, plane = I.count
+        // Non-overlapping 2-wide windows (the U-Net's 2×2 and 2×2×2): eight outputs at a time.
+        let paired = K.w == 2 && K.h <= 2 && K.d <= 2 && K == S && P == Extent3(0, 0, 0)
         var j = 0
         for pl in 0..<planes {
             let xp = x + pl * plane
@@ -78,7 +80,11 @@ public struct PoolGeometry: Sendable, Equatable {
                 let (d0, d1) = Self.range(od, K.d, S.d, P.d, I.d)
                 for oh in 0..<O.h {
                     let (h0, h1) = Self.range(oh, K.h, S.h, P.h, I.h)
-                    for ow in 0..<O.w {
+                    let lanes = paired ? Self.pairedRow(xp, rowStart: d0 * hw + h0 * I.w, width: O.w, w: I.w, hw: hw,
+                                                        twoRows: K.h == 2, twoPlanes: K.d == 2,
+                                                        indices: indices + j, values: values.map { $0 + j }) : 0
+                    j += lanes
+                    for ow in lanes..<O.w {
                         let (w0, w1) = Self.range(ow, K.w, S.w, P.w, I.w)
                         var best = xp[d0 * hw + h0 * I.w + w0]
                         var at = d0 * hw + h0 * I.w + w0
@@ -101,6 +107,53 @@ public struct PoolGeometry: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// The argmax rule for the outputs 0..<8·⌊width/8⌋ of one row of non-overlapping windows
+    /// 2 wide (and 2 high, 2 deep if set) starting at input offset `rowStart`, eight at a time:
+    /// candidates in scan order, a later one taken only if greater, so ties keep the first.
+    /// A group with a NaN anywhere in its windows (seen as a NaN in the windows' sum) goes
+    /// back to the caller's scalar loop (returns the outputs done).
+    @inline(__always)
+    static func pairedRow(_ xp: UnsafePointer<Float>, rowStart: Int, width: Int, w: Int, hw: Int,
+                          twoRows: Bool, twoPlanes: Bool,
+                          indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>?) -> Int {
+        typealias F8 = SIMD8<Float>
+        typealias I8 = SIMD8<Int32>
+        @inline(__always) func pairs(_ p: UnsafePointer<Float>) -> (F8, F8) {
+            let a = UnsafeRawPointer(p).loadUnaligned(as: F8.self), b = UnsafeRawPointer(p + 8).loadUnaligned(as: F8.self)
+            return (F8(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), F8(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]))
+        }
+        let rows = twoRows ? 2 : 1, planes = twoPlanes ? 2 : 1
+        let lane = I8(0, 2, 4, 6, 8, 10, 12, 14)
+        var o = 0
+        while o + 8 <= width {
+            let base = rowStart + 2 * o
+            var best = F8(), at = I8(), sum = F8()
+            for c in 0..<(rows * planes) {
+                let off = (c / rows) * hw + (c % rows) * w // scan order: d, then h
+                let (e, d) = pairs(xp + base + off)
+                sum += e + d
+                if c == 0 {
+                    best = e
+                    at = I8(repeating: Int32(truncatingIfNeeded: base + off)) &+ lane
+                } else {
+                    let ie = I8(repeating: Int32(truncatingIfNeeded: base + off)) &+ lane
+                    let take = e .> best
+                    best = best.replacing(with: e, where: take)
+                    at = at.replacing(with: ie, where: take)
+                }
+                let id = I8(repeating: Int32(truncatingIfNeeded: base + off + 1)) &+ lane
+                let take = d .> best
+                best = best.replacing(with: d, where: take)
+                at = at.replacing(with: id, where: take)
+            }
+            if sum != sum { break } // a NaN: the scalar loop takes over from here
+            UnsafeMutableRawPointer(indices + o).storeBytes(of: at, as: I8.self)
+            if let values { UnsafeMutableRawPointer(values + o).storeBytes(of: best, as: F8.self) }
+            o += 8
+        }
+        return o
     }
 }
 
