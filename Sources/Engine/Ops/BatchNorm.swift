@@ -155,7 +155,7 @@ public struct BatchNorm: Layer {
             }
             guard let dx else { continue }
             let g = (affine ? c.params[0].data[k] : 1) * iv
-            // dx = g·dy' − (g·meanDy + g·meanDyXhat·iv·(x − μ)) = g·dy' − (c0 + c1·x)
+            // Inference: the means are 0, leaving γ·inv·g.
             let meanDy = training ? Float(sdy / Double(m)) : 0, meanDyXhat = training ? Float(sdyxhat / Double(m)) : 0
             for b in 0..<n {
                 let off = (b * ch + k) * sp
