@@ -21,6 +21,10 @@ echo "== sgemm 2048³ (the ceiling for conv layers)"
 echo "== conv kernels, forward and backward, 1 thread"
 "$bin" bench conv --threads 1
 
+echo "== synthetic Sentinel-2 shards (10 m and 20 m band files, labels, NODATA) in out/demo"
+"$bin" synth --preset sentinel2 --out out/demo --shards 2 --tiles-per-shard 1 --size 512 --seed 1 --overwrite
+gdalinfo out/demo/shard_000/tile_00/B02.tif | grep -E "Size is|PROJCRS|Block=|NoData"
+
 echo "== the model zoo: a U-Net for Sentinel-2 tiles"
 "$bin" models show configs/models/unet2d_sentinel2.json
 
