@@ -22,19 +22,8 @@ enum LandsatWriter {
         for v in labels { counts[Int(v)] += 1 }
 
         let map = ClassMap(region.landscape, grid: grid)
-        let tileKey = region.tileKey(t)
-        let edge = NoDataMask.swathEdge(width: grid.width, height: grid.height, key: tileKey)
         var files = 1
-        for (d, date) in region.dates.enumerated() {
-            let folder = region.dates.count == 1 ? dir : dir + "/" + date.description
-            if region.dates.count > 1 { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-            let dateKey = Noise.key(tileKey, d)
-            var mask = edge
-            NoDataMask.addGaps(&mask, width: grid.width, height: grid.height, key: dateKey)
-            let renderer = SceneRenderer(spectra: spectra, dayOfYear: Float(date.dayOfYear), clouds: region.clouds(d),
-                                         cloudsAsNoData: options.cloudsAsNoData, noiseKey: dateKey,
-                                         regionKey: region.landscape.key)
-            let values = renderer.reflectance(grid: grid, map: map, noData: &mask)
+        try region.renderDates(tile: t, dir: dir, grid: grid, map: map, spectra: spectra, options: options) { folder, date, values, mask in
             try RepositoryWriter.writeImage(folder + "/image.tif", grid: grid, values: values,
                                           bandIndices: Array(0..<spectra.bands.count), bandCount: spectra.bands.count,
                                           noData: mask, encoding: .landsat, descriptions: spectra.bands,

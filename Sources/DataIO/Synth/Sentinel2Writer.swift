@@ -25,19 +25,8 @@ enum Sentinel2Writer {
         var counts = [Int](repeating: 0, count: ClassSpectra.classCount + 1)
         for v in labels { counts[Int(v)] += 1 }
 
-        let tileKey = region.tileKey(t)
-        let edge = NoDataMask.swathEdge(width: grid10.width, height: grid10.height, key: tileKey)
         var files = 1
-        for (d, date) in region.dates.enumerated() {
-            let folder = region.dates.count == 1 ? dir : dir + "/" + date.description
-            if region.dates.count > 1 { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-            let dateKey = Noise.key(tileKey, d)
-            var mask = edge
-            NoDataMask.addGaps(&mask, width: grid10.width, height: grid10.height, key: dateKey)
-            let renderer = SceneRenderer(spectra: spectra, dayOfYear: Float(date.dayOfYear), clouds: region.clouds(d),
-                                         cloudsAsNoData: options.cloudsAsNoData, noiseKey: dateKey,
-                                         regionKey: region.landscape.key)
-            let values = renderer.reflectance(grid: grid10, map: map, noData: &mask)
+        try region.renderDates(tile: t, dir: dir, grid: grid10, map: map, spectra: spectra, options: options) { folder, date, values, mask in
             let mask20 = NoDataMask.coarsened(mask, width: grid10.width, height: grid10.height, by: 2)
             let values20 = coarsen(values, bands: spectra.bands.count, width: grid10.width, height: grid10.height)
             for (name, res) in bandFiles {

@@ -182,6 +182,28 @@ struct Region: Sendable {
 
     func tileKey(_ t: Int) -> UInt64 { Noise.key(Noise.key(key, "tile"), t) }
 
+    /// Renders tile `t` at every date on `grid` and hands each date's folder (the tile folder
+    /// for a single date, a YYYY-MM-DD subfolder otherwise), reflectances (bands × H × W) and
+    /// NODATA mask (swath edge plus that date's gaps and, by option, clouds) to `write`.
+    func renderDates(tile t: Int, dir: String, grid: ProjectedGrid, map: ClassMap, spectra: ClassSpectra,
+                     options: SynthOptions,
+                     _ write: (_ folder: String, _ date: CalendarDate, _ values: [Float], _ mask: [Bool]) throws -> Void) throws {
+        let tileKey = tileKey(t)
+        let edge = NoDataMask.swathEdge(width: grid.width, height: grid.height, key: tileKey)
+        for (d, date) in dates.enumerated() {
+            let folder = dates.count == 1 ? dir : dir + "/" + date.description
+            if dates.count > 1 { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            let dateKey = Noise.key(tileKey, d)
+            var mask = edge
+            NoDataMask.addGaps(&mask, width: grid.width, height: grid.height, key: dateKey)
+            let renderer = SceneRenderer(spectra: spectra, dayOfYear: Float(date.dayOfYear), clouds: clouds(d),
+                                         cloudsAsNoData: options.cloudsAsNoData, noiseKey: dateKey,
+                                         regionKey: landscape.key)
+            let values = renderer.reflectance(grid: grid, map: map, noData: &mask)
+            try write(folder, date, values, mask)
+        }
+    }
+
     /// The clouds of date `d` (one layer per region and date: clouds continue across tiles).
     func clouds(_ d: Int) -> CloudLayer {
         let k = Noise.key(Noise.key(key, "clouds"), d)
