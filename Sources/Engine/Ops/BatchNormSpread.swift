@@ -167,33 +167,14 @@ extension BatchNorm {
 enum SpreadRows {
     typealias F16 = SIMD16<Float>
 
-    /// Calls body(i, k) for i = 0, 16, 32, … < n with k = min(16, n − i) valid lanes.
     @inline(__always)
-    static func each(_ n: Int, _ body: (Int, Int) -> Void) {
-        var i = 0
-        while i + 16 <= n { body(i, 16); i += 16 }
-        if i < n { body(i, n - i) }
-    }
+    static func each(_ n: Int, _ body: (Int, Int) -> Void) { Lanes.each(n, lanes: 16, body) }
 
     @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ k: Int) -> F16 {
-        if k == 16 { return UnsafeRawPointer(p).loadUnaligned(as: F16.self) }
-        var v = F16()
-        for j in 0..<k { v[j] = p[j] }
-        return v
-    }
+    static func load(_ p: UnsafePointer<Float>, _ k: Int) -> F16 { Lanes.load(p, k, as: F16.self) }
 
     @inline(__always)
-    static func put(_ v: F16, _ p: UnsafeMutablePointer<Float>, _ k: Int, add: Bool) {
-        if k == 16 {
-            let r = UnsafeMutableRawPointer(p)
-            r.storeBytes(of: add ? r.loadUnaligned(as: F16.self) + v : v, as: F16.self)
-        } else if add {
-            for j in 0..<k { p[j] += v[j] }
-        } else {
-            for j in 0..<k { p[j] = v[j] }
-        }
-    }
+    static func put(_ v: F16, _ p: UnsafeMutablePointer<Float>, _ k: Int, add: Bool) { Lanes.putLanes(v, p, k, add: add) }
 
     /// Two per-element sums over the batch into s1, s2 (L floats each), by tiles of
     /// `spreadTile` elements and blocks of at most 64 samples: body(i0, i1, b0, b1, a1, a2)

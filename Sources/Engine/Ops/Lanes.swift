@@ -7,27 +7,38 @@ enum Lanes {
 
     /// Calls body(i, k) for i = 0, 8, 16, … < n with k = min(8, n − i) valid lanes.
     @inline(__always)
-    static func each(_ n: Int, _ body: (Int, Int) -> Void) {
-        var i = 0
-        while i + 8 <= n { body(i, 8); i += 8 }
-        if i < n { body(i, n - i) }
-    }
+    static func each(_ n: Int, _ body: (Int, Int) -> Void) { each(n, lanes: 8, body) }
 
     /// k ≤ 8 floats from p (missing lanes 0).
     @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ k: Int) -> F8 {
-        if k == 8 { return UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
-        var v = F8()
+    static func load(_ p: UnsafePointer<Float>, _ k: Int) -> F8 { load(p, k, as: F8.self) }
+
+    /// Writes (add = false) or adds (add = true) the first k lanes of v at p.
+    @inline(__always)
+    static func put(_ v: F8, _ p: UnsafeMutablePointer<Float>, _ k: Int, add: Bool) { putLanes(v, p, k, add: add) }
+
+    // The same for any lane width (BatchNorm's spread path uses 16).
+
+    @inline(__always)
+    static func each(_ n: Int, lanes w: Int, _ body: (Int, Int) -> Void) {
+        var i = 0
+        while i + w <= n { body(i, w); i += w }
+        if i < n { body(i, n - i) }
+    }
+
+    @inline(__always)
+    static func load<V: SIMD>(_ p: UnsafePointer<Float>, _ k: Int, as: V.Type) -> V where V.Scalar == Float {
+        if k == V.scalarCount { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var v = V()
         for j in 0..<k { v[j] = p[j] }
         return v
     }
 
-    /// Writes (add = false) or adds (add = true) the first k lanes of v at p.
     @inline(__always)
-    static func put(_ v: F8, _ p: UnsafeMutablePointer<Float>, _ k: Int, add: Bool) {
-        if k == 8 {
+    static func putLanes<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>, _ k: Int, add: Bool) where V.Scalar == Float {
+        if k == V.scalarCount {
             let r = UnsafeMutableRawPointer(p)
-            r.storeBytes(of: add ? r.loadUnaligned(as: F8.self) + v : v, as: F8.self)
+            r.storeBytes(of: add ? r.loadUnaligned(as: V.self) + v : v, as: V.self)
         } else if add {
             for j in 0..<k { p[j] += v[j] }
         } else {
