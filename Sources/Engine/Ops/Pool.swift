@@ -157,8 +157,24 @@ public struct PoolGeometry: Sendable, Equatable {
     }
 }
 
+/// The settings MaxPool, AvgPool and MaxUnpool share, resolved against an input shape.
+public protocol PoolWindow {
+    var kernel: [Int] { get }
+    var stride: [Int] { get }
+    var padding: [Int] { get }
+}
+
+extension PoolWindow {
+    func geometry(_ s: Shape) -> PoolGeometry {
+        PoolGeometry(input: s, kernel: kernel, stride: stride, padding: padding)
+    }
+    func checkedGeometry(_ s: Shape, layer: String) throws -> PoolGeometry {
+        try PoolGeometry.checked(input: s, kernel: kernel, stride: stride, padding: padding, layer: layer)
+    }
+}
+
 /// Max pooling; keeps each output's argmax (Int32, in `saved`) so backward routes dY there.
-public struct MaxPool: Layer {
+public struct MaxPool: Layer, PoolWindow {
     public let kernel: [Int], stride: [Int], padding: [Int]
 
     /// Per-spatial-dim settings (or one value for all dims); stride defaults to the kernel.
@@ -171,14 +187,9 @@ public struct MaxPool: Layer {
 
     public var kind: String { "maxpool" }
 
-    func geometry(_ s: Shape) -> PoolGeometry {
-        PoolGeometry(input: s, kernel: kernel, stride: stride, padding: padding)
-    }
-
     public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
         try requireInputs(inputs, 1, layer: name)
-        return try PoolGeometry.checked(input: inputs[0], kernel: kernel, stride: stride, padding: padding, layer: name)
-            .outputShape(inputs[0])
+        return try checkedGeometry(inputs[0], layer: name).outputShape(inputs[0])
     }
 
     /// One Int32 argmax per output element.
@@ -210,7 +221,7 @@ public struct MaxPool: Layer {
 
 /// Average pooling with count_include_pad = false: each output divides by the number of real
 /// (non-padding) elements in its window, so border outputs are true means of what they see.
-public struct AvgPool: Layer {
+public struct AvgPool: Layer, PoolWindow {
     public let kernel: [Int], stride: [Int], padding: [Int]
 
     /// Per-spatial-dim settings (or one value for all dims); stride defaults to the kernel.
@@ -223,14 +234,9 @@ public struct AvgPool: Layer {
 
     public var kind: String { "avgpool" }
 
-    func geometry(_ s: Shape) -> PoolGeometry {
-        PoolGeometry(input: s, kernel: kernel, stride: stride, padding: padding)
-    }
-
     public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
         try requireInputs(inputs, 1, layer: name)
-        return try PoolGeometry.checked(input: inputs[0], kernel: kernel, stride: stride, padding: padding, layer: name)
-            .outputShape(inputs[0])
+        return try checkedGeometry(inputs[0], layer: name).outputShape(inputs[0])
     }
 
     // forward: y[j] = Σ_window x / |window ∩ input|

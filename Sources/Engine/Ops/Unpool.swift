@@ -8,7 +8,7 @@
 /// add, which keeps backward the exact adjoint.
 /// Gradients: dx gathers dY at the argmax positions. poolInput gets none: y depends on it only
 /// through which positions win, which is piecewise constant (zero derivative almost everywhere).
-public struct MaxUnpool: Layer {
+public struct MaxUnpool: Layer, PoolWindow {
     public let kernel: [Int], stride: [Int], padding: [Int]
 
     /// The settings of the MaxPool being undone (one value or one per spatial dim).
@@ -23,7 +23,7 @@ public struct MaxUnpool: Layer {
 
     public func outputShape(_ inputs: [Shape], name: String) throws -> Shape {
         try requireInputs(inputs, 2, layer: name)
-        let g = try PoolGeometry.checked(input: inputs[1], kernel: kernel, stride: stride, padding: padding, layer: name)
+        let g = try checkedGeometry(inputs[1], layer: name)
         let pooled = g.outputShape(inputs[1])
         guard inputs[0] == pooled else {
             throw EngineError.shape(layer: name, expected: "x of shape \(pooled) (pool input \(inputs[1]) pooled)",
@@ -37,7 +37,7 @@ public struct MaxUnpool: Layer {
 
     // forward: idx = argmax(poolInput); y = 0; y[plane, idx[j]] += x[j]
     public func forward(_ c: LayerContext, mode: Mode) {
-        let g = PoolGeometry(input: c.inputs[1].shape, kernel: kernel, stride: stride, padding: padding)
+        let g = geometry(c.inputs[1].shape)
         let idx = UnsafeMutableRawPointer(c.saved).assumingMemoryBound(to: Int32.self)
         g.argmax(c.inputs[1].data, indices: idx, values: nil)
         c.output.zero()
@@ -52,7 +52,7 @@ public struct MaxUnpool: Layer {
     // backward: dx[j] += dy[plane, idx[j]]; nothing for poolInput (see above)
     public func backward(_ c: LayerContext, mode: Mode) {
         guard let dxT = c.dInputs[0] else { return }
-        let g = PoolGeometry(input: c.inputs[1].shape, kernel: kernel, stride: stride, padding: padding)
+        let g = geometry(c.inputs[1].shape)
         let idx = UnsafeMutableRawPointer(c.saved).assumingMemoryBound(to: Int32.self)
         let dx = dxT.data, dy = c.dOutput.data
         let op = g.output.count, ip = g.input.count
