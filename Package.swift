@@ -1,7 +1,8 @@
 // swift-tools-version:5.9
 // rstrain: distributed data-parallel trainer for land-cover deep learning.
 // One module per role: C shims (CMPI, COpenBLAS, CGDAL, CHDF5), Engine (tensors, ops, losses,
-// optimizers), Models (the model zoo), DataIO (GDAL / HDF5 I/O), Distributed (MPI), CLI (the `rstrain` executable).
+// optimizers), Models (the model zoo), DataIO (GDAL / HDF5 I/O), Distributed (MPI), Training (config, schedule,
+// exact reduction, checkpoints, the trainer), CLI (the `rstrain` executable).
 import PackageDescription
 
 let package = Package(
@@ -28,8 +29,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine"], path: "Sources/Models"),
         .target(name: "DataIO", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/DataIO"),
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
+        .target(name: "Training", dependencies: ["Engine", "Models", "DataIO", "Distributed"], path: "Sources/Training"),
         .executableTarget(name: "rstrain",
-                          dependencies: ["Engine", "Models", "DataIO", "Distributed",
+                          dependencies: ["Engine", "Models", "DataIO", "Distributed", "Training",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "TestSupport"], path: "Tests/DataIOTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"], path: "Tests/DistributedTests"),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], path: "Tests/TrainingTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"], path: "Tests/CLITests"),
     ]
 )
