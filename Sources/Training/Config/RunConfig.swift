@@ -1,0 +1,139 @@
+import Engine
+import Foundation
+
+/// The run config (`rstrain CONFIG.json`), checked completely before anything runs: unknown
+/// keys, wrong types and impossible combinations are refused with the JSON path of the key.
+/// Every key is documented in docs/config.md. Relative paths are relative to the working
+/// directory.
+public struct RunConfig: @unchecked Sendable {
+    public enum Mode: String, Sendable {
+        /// Several models rotate over the groups (one group per shard), round after round.
+        case roundRobin = "round_robin"
+        /// All ranks train one model at a time, each on its own shards.
+        case dataParallel = "data_parallel"
+    }
+    public enum Reduction: String, Sendable { case fast, exact }
+
+    /// The config file.
+    public var file: String
+    /// The config's JSON text, as read (saved in the run directory; fingerprinted).
+    public var text: Data
+    public var runDir: String
+    public var seed: UInt64
+    public var mode: Mode
+    public var reduction: Reduction
+    public var data: DataConfig
+    public var models: [ModelConfig]
+    /// Samples per micro-batch (the unit of computation; fixed).
+    public var microBatch: Int
+    /// Micro-batches per optimizer step (the step's batch is microBatch × this).
+    public var microBatches: Int
+    public var epochs: Int
+    /// Steps per visit of a model to a shard group = fraction × training windows / batch.
+    public var roundFraction: Double
+    /// Checkpoint within a round every this many steps (nil: at round ends only).
+    public var checkpointEvery: Int?
+    public var checkpointKeep: Int
+    /// BLAS threads per rank (nil: the default — 1 per rank when ranks share a host; 1 in exact mode).
+    public var threads: Int?
+    public var timeline: Bool
+    public var stallWarnSeconds: Double
+    public var stallAbortSeconds: Double
+    /// Seconds between plain progress lines (non-terminal output).
+    public var progressSeconds: Double
+
+    public var batch: Int { microBatch * microBatches }
+
+    static let keys = ["run_dir", "seed", "mode", "reduction", "data", "models", "optimizer", "micro_batch", "micro_batches",
+                       "epochs", "round_fraction", "checkpoint", "threads", "timeline", "watchdog", "progress_seconds"]
+
+    /// Reads and checks `path`.
+    public init(path: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ConfigError(key: "(file)", "the config file '\(path)' does not exist", context: path)
+        }
+        guard !isDir.boolValue, let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(key: "(file)", "the config file '\(path)' cannot be read", context: path)
+        }
+        try self.init(data: data, file: path)
+    }
+
+    public init(data text: Data, file: String) throws {
+        let json: [String: Any]
+        do {
+            guard let o = try JSONSerialization.jsonObject(with: text) as? [String: Any] else {
+                throw ConfigError(key: "(file)", "must hold one JSON object", context: file)
+            }
+            json = o
+        } catch let e as ConfigError { throw e } catch {
+            throw ConfigError(key: "(file)", "is not valid JSON: \(error.localizedDescription)", context: file)
+        }
+        self.file = file
+        self.text = text
+        var r = ConfigReader(json, path: "", file: file)
+        runDir = try r.string("run_dir")
+        let s = try r.int("seed", default: 0)
+        guard s >= 0 else { throw r.error("seed", "must be ≥ 0, got \(s)") }
+        seed = UInt64(s)
+        mode = try r.choice("mode", default: .roundRobin)
+        reduction = try r.choice("reduction", default: .fast)
+        data = try DataConfig(try r.object("data"), file: file)
+        let defaults = try r.optionalObject("optimizer")
+        guard let list = try r.array("models"), !list.isEmpty else { throw r.error("models", "must list at least one model") }
+        models = try list.enumerated().map { i, m in
+            guard let o = m as? [String: Any] else { throw ConfigError(key: "models[\(i)]", "must be an object", context: file) }
+            return try ModelConfig(o, index: i, file: file, defaults: defaults)
+        }
+        let names = models.map(\.name)
+        if let i = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
+            throw ConfigError(key: "models[\(i)].name", "'\(names[i])' is used by two models", context: file)
+        }
+        microBatch = try r.positive("micro_batch", default: 8)
+        microBatches = try r.positive("micro_batches", default: 1)
+        epochs = try r.positive("epochs", default: 1)
+        roundFraction = try r.double("round_fraction", default: 1)
+        guard roundFraction > 0, roundFraction.isFinite else { throw r.error("round_fraction", "must be > 0, got \(roundFraction)") }
+        var ck = ConfigReader(try r.optionalObject("checkpoint") ?? [:], path: "checkpoint", file: file)
+        checkpointEvery = ck.has("every_steps") ? try ck.positive("every_steps") : nil
+        if !ck.has("every_steps") { _ = try ck.int("every_steps", default: 0) }
+        checkpointKeep = try ck.positive("keep", default: 3)
+        try ck.rejectUnknown()
+        threads = r.has("threads") ? try r.positive("threads") : nil
+        if threads == nil { _ = try r.int("threads", default: 0) }
+        timeline = try r.bool("timeline", default: false)
+        var w = ConfigReader(try r.optionalObject("watchdog") ?? [:], path: "watchdog", file: file)
+        stallWarnSeconds = try w.double("warn_seconds", default: 60)
+        stallAbortSeconds = try w.double("abort_seconds", default: 300)
+        guard stallWarnSeconds > 0 else { throw w.error("warn_seconds", "must be > 0") }
+        guard stallAbortSeconds > stallWarnSeconds else {
+            throw w.error("abort_seconds", "must be greater than warn_seconds (\(stallWarnSeconds)), got \(stallAbortSeconds)")
+        }
+        try w.rejectUnknown()
+        progressSeconds = try r.double("progress_seconds", default: 10)
+        try r.rejectUnknown()
+    }
+
+    /// A fingerprint of what decides the weights (for checkpoints): everything but `epochs`,
+    /// the watchdog, progress, timeline and checkpoint settings — changing those is safe on resume.
+    public var fingerprint: String {
+        guard var json = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any] else { return "" }
+        for k in ["epochs", "watchdog", "progress_seconds", "timeline", "checkpoint", "threads", "run_dir"] { json[k] = nil }
+        if var d = json["data"] as? [String: Any] {
+            // Shard placement and loader threads do not change results.
+            d["workers"] = nil
+            d["block_cache_mb"] = nil
+            if let shards = d["shards"] as? [Any] {
+                d["shards"] = shards.map { s -> Any in
+                    guard var o = s as? [String: Any] else { return s }
+                    o["ranks"] = nil
+                    o["hosts"] = nil
+                    return o
+                }
+            }
+            json["data"] = d
+        }
+        let canonical = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data()
+        return String(stableHash(String(decoding: canonical, as: UTF8.self)), radix: 16)
+    }
+}

@@ -1,0 +1,76 @@
+import DataIO
+import Engine
+import Foundation
+
+/// One shard opened as the config says: its dataset (every usable sample, in a stable order)
+/// and what `inspect` and the catalog report about it.
+public final class ShardData {
+    public let index: Int
+    public let config: DataConfig.Shard
+    public let dataset: SampleDataset
+    /// The same samples without augmentation (validation).
+    public let evaluationDataset: SampleDataset
+    /// Band names in channel order (tiles), if known.
+    public let bandNames: [String]?
+    /// Tile repositories: the window grid (before skipping windows with too much NODATA).
+    public let grid: WindowGrid?
+    /// Samples before NODATA skipping (tiles), else `dataset.count`.
+    public let candidates: Int
+
+    /// Opens shard `index`; every failure is a `DataError` naming the file (or a ConfigError).
+    public init(index: Int, data: DataConfig) throws {
+        self.index = index
+        let shard = data.shards[index]
+        config = shard
+        guard FileManager.default.fileExists(atPath: shard.path) else {
+            throw DataError(path: shard.path, "does not exist (data.shards[\(index)])")
+        }
+        switch data.kind {
+        case .tiles:
+            let repo = try TileRepository(path: shard.path)
+            let g = try WindowGrid(repo, options: data.tiles)
+            let reader = WindowReader(grid: g)
+            let usable = try reader.scan()
+            reader.close()
+            dataset = try WindowDataset(grid: g, windows: usable, augment: data.augment)
+            evaluationDataset = data.augment ? try WindowDataset(grid: g, windows: usable, augment: false) : dataset
+            grid = g
+            bandNames = g.bandNames
+            candidates = g.windows.count
+        case .so2sat:
+            dataset = try So2SatDataset(path: shard.path, modality: data.so2sat, rows: shard.rows)
+            evaluationDataset = dataset
+            grid = nil
+            bandNames = nil
+            candidates = dataset.count
+        case .chips:
+            dataset = try ChipFolderDataset(root: shard.path, validate: true)
+            evaluationDataset = dataset
+            grid = nil
+            bandNames = nil
+            candidates = dataset.count
+        }
+        guard dataset.count > 0 else {
+            throw DataError(path: shard.path, "has no usable samples (\(candidates) before NODATA skipping; data.max_nodata_fraction is \(data.tiles.maxNodataFraction))")
+        }
+    }
+
+    /// Whether samples carry labels per sample (scene classification) rather than per pixel.
+    public var sceneLabels: Bool { data(\.hard)?.dims.isEmpty ?? false || (dataset.shapes.soft?.dims.count ?? 0) == 1 }
+    private func data(_ k: KeyPath<SampleShapes, Shape?>) -> Shape? { dataset.shapes[keyPath: k] }
+
+    /// Per-band statistics of up to `limit` training samples (the first ones of `indices`).
+    public func statistics(indices: [Int], limit: Int = 64) throws -> BandStatistics {
+        try BandStatistics.compute(dataset, indices: Array(indices.prefix(limit)), batchSize: 16, bandNames: bandNames)
+    }
+}
+
+extension SampleShapes {
+    /// A one-line description compared across shards ("image 10×64×64, soft 10×64×64, 10 classes").
+    public var summary: String {
+        var s = "image \(image.dims.map(String.init).joined(separator: "×"))"
+        if let soft { s += ", proportions \(soft.dims.map(String.init).joined(separator: "×"))" }
+        if let hard { s += ", labels \(hard.dims.isEmpty ? "per sample" : hard.dims.map(String.init).joined(separator: "×"))" }
+        return s + ", \(classes) classes"
+    }
+}

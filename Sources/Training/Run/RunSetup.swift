@@ -1,0 +1,117 @@
+import DataIO
+import Distributed
+import Engine
+import Foundation
+
+/// What every rank knows before training: the config (read by rank 0, broadcast), the
+/// placement, its own open shards, the catalog of all shards, the normalisation, the feeds and
+/// the schedule. Problems found anywhere are gathered and reported together by rank 0.
+struct RunSetup {
+    let config: RunConfig
+    let world: Communicator
+    let hosts: [String]
+    let placement: Placement
+    /// This rank's shards, by shard index.
+    let shards: [Int: ShardData]
+    let catalog: [CatalogEntry]
+    let split: [(train: [Int], validation: [Int])]
+    let normalization: Normalization
+    let statistics: BandStatistics?
+    let feeds: [Feed]
+    let schedule: Schedule
+
+    /// Thrown on every rank when setup failed somewhere; rank 0 has printed the problems.
+    struct Failed: Error { let problems: [String] }
+
+    static func make(configPath: String, world: Communicator) throws -> RunSetup {
+        // Rank 0 reads the file; every rank parses the same text.
+        var text = ""
+        if world.rank == 0, let d = FileManager.default.contents(atPath: configPath) { text = String(decoding: d, as: UTF8.self) }
+        text = try world.broadcast(string: text, root: 0)
+        let hosts = try world.allgather(string: world.hostname)
+        let config: RunConfig
+        do {
+            guard !text.isEmpty else {
+                var isDir: ObjCBool = false
+                let exists = FileManager.default.fileExists(atPath: configPath, isDirectory: &isDir)
+                throw ConfigError(key: "(file)", exists ? "the config file '\(configPath)' cannot be read" : "the config file '\(configPath)' does not exist", context: configPath)
+            }
+            config = try RunConfig(data: Data(text.utf8), file: configPath)
+        } catch { throw Failed(problems: ["\(error)"]) }
+        let placement: Placement
+        do { placement = try Placement(shards: config.data.shards, worldSize: world.size, hosts: hosts, file: config.file) } catch {
+            throw Failed(problems: ["\(error)"])
+        }
+
+        // Open this rank's shards; the first owner of each describes it for the catalog.
+        var problems: [String] = []
+        var shards: [Int: ShardData] = [:]
+        var entries: [CatalogEntry] = []
+        for s in placement.shards(of: world.rank) {
+            do {
+                let d = try ShardData(index: s, data: config.data)
+                shards[s] = d
+                if placement.owners[s].first == world.rank {
+                    var stats: BandStatistics?
+                    if case .statistics = config.data.normalization {
+                        let train = holdOut(count: d.dataset.count, fraction: config.data.validationFraction, shard: d.config.name).train
+                        stats = try d.statistics(indices: train)
+                    }
+                    entries.append(CatalogEntry(d, statistics: stats))
+                }
+            } catch {
+                problems.append("rank \(world.rank) (\(world.hostname)): shard \(config.data.shards[s].name): \(error)")
+            }
+        }
+        let enc = JSONEncoder()
+        let mine = String(decoding: try enc.encode(Report(entries: entries, problems: problems)), as: UTF8.self)
+        let all = try world.allgather(string: mine).map { try JSONDecoder().decode(Report.self, from: Data($0.utf8)) }
+        problems = all.flatMap(\.problems)
+        guard problems.isEmpty else { throw Failed(problems: problems) }
+        let catalog = all.flatMap(\.entries).sorted { $0.shard < $1.shard }
+        precondition(catalog.count == config.data.shards.count, "every shard has a first owner")
+
+        // Every shard's samples must look alike.
+        let first = catalog[0]
+        for e in catalog.dropFirst() where e.shapes != first.shapes || e.scene != first.scene {
+            problems.append("shard \(config.data.shards[e.shard].name) has samples \(e.shapes.summary), but shard \(config.data.shards[0].name) has \(first.shapes.summary)")
+        }
+        var feeds: [Feed] = []
+        for (i, m) in config.models.enumerated() {
+            do { feeds.append(try Feed.choose(spec: m.spec, sample: first.shapes, scene: first.scene, key: "models[\(i)].model", file: config.file)) } catch {
+                problems.append("\(error)")
+            }
+        }
+        var statistics: BandStatistics?
+        let normalization: Normalization
+        switch config.data.normalization {
+        case .none: normalization = .identity
+        case .scale(let d): normalization = .affine(scale: [Float(1 / d)], offset: [0])
+        case .file(let p):
+            do { statistics = try BandStatistics.read(from: p) } catch { problems.append("data.normalization.path: \(error)") }
+            normalization = statistics.map { .statistics($0) } ?? .identity
+        case .statistics:
+            // Merged in shard order: the same on every rank, whoever computed each part.
+            var s = BandStatistics(bands: first.image[0], bandNames: first.bands)
+            for e in catalog { if let st = e.statistics { s.merge(st) } }
+            statistics = s
+            normalization = .statistics(s)
+        }
+        if let s = statistics, s.bands != first.image[0] {
+            problems.append("data.normalization: statistics for \(s.bands) bands, but the samples have \(first.image[0])")
+        }
+        guard problems.isEmpty else { throw Failed(problems: problems) }
+
+        let split = catalog.map { holdOut(count: $0.count, fraction: config.data.validationFraction, shard: config.data.shards[$0.shard].name) }
+        let schedule = Schedule(mode: config.mode, models: config.models.count, trainCounts: split.map(\.train.count),
+                                microBatch: config.microBatch, microBatches: config.microBatches,
+                                epochs: config.epochs, roundFraction: config.roundFraction)
+        return RunSetup(config: config, world: world, hosts: hosts, placement: placement, shards: shards, catalog: catalog,
+                        split: split, normalization: normalization, statistics: statistics, feeds: feeds, schedule: schedule)
+    }
+
+    private struct Report: Codable {
+        var entries: [CatalogEntry]
+        var problems: [String]
+    }
+}

@@ -1,0 +1,187 @@
+import DataIO
+import Distributed
+import Engine
+import Foundation
+
+/// `rstrain CONFIG.json`: the same code on every rank, with a world of one rank or many.
+///
+/// Per round: models move to the groups the schedule gives them; each group trains its model
+/// on its shards in segments of steps, meeting the other groups at each segment's end (rank 0
+/// gathers metrics, watches for silent ranks, and checkpoints when due); at the round's end
+/// each group validates its model on its shards' held-out windows. See docs/architecture.md.
+public final class Trainer {
+    let setup: RunSetup
+    var cfg: RunConfig { setup.config }
+    var world: Communicator { setup.world }
+    let restart: Bool
+    let watchdog: Watchdog
+    let sync: SyncPoint
+    /// This rank's group communicator (round-robin) — the ranks that own the same shards.
+    let groupComm: Communicator?
+    var replicas: [Int: ModelReplica] = [:]
+    var samplers: [Int: ShardSampler] = [:]
+    var currentRound = 0
+    /// Ranks that hold each model's current state.
+    var holder: [[Int]]
+    /// Last activity of each rank (rank 0's view, from the sync reports).
+    var activity: [String]
+    let run: RunDirectory?
+    let timeline: Timeline
+    var progress: Progress?
+    /// Metric records (JSON objects) waiting for the next sync point.
+    var records: [[String: Any]] = []
+    /// Validation sums per model over the final window of rounds (rank 0).
+    var finalValidation: [Int: StepMetrics] = [:]
+    let say: (String) -> Void
+
+    /// Runs the config; returns the process exit status.
+    public static func main(configPath: String, restart: Bool) -> Int32 {
+        do {
+            let level = try MPIRuntime.initialize(threadLevel: .funneled)
+            _ = level
+            let world = Communicator.world
+            let prefix = world.rank == 0 ? "" : "[rank \(world.rank) \(world.hostname)] "
+            let say: (String) -> Void = { line in
+                let out = world.rank == 0 ? stdout : stderr
+                fputs(prefix + line + "\n", out)
+                fflush(out)
+            }
+            let setup: RunSetup
+            do { setup = try RunSetup.make(configPath: configPath, world: world) } catch let f as RunSetup.Failed {
+                if world.rank == 0 {
+                    say("rstrain: \(f.problems.count) problem\(f.problems.count == 1 ? "" : "s") before training:")
+                    for p in f.problems { say("  - " + p) }
+                }
+                try? MPIRuntime.finalize()
+                return 2
+            }
+            let t = try Trainer(setup: setup, restart: restart, say: say)
+            let status = try t.train()
+            t.watchdog.stop()
+            try MPIRuntime.finalize()
+            return status
+        } catch {
+            fputs("rstrain: \(error)\n", stderr)
+            if MPIRuntime.isInitialized, Communicator.world.size > 1 { Communicator.world.abort(code: 1) }
+            return 1
+        }
+    }
+
+    init(setup: RunSetup, restart: Bool, say: @escaping (String) -> Void) throws {
+        self.setup = setup
+        self.restart = restart
+        self.say = say
+        let cfg = setup.config, world = setup.world
+        BLAS.threads = cfg.threads ?? (cfg.reduction == .exact ? 1 : BLASCore.defaultThreads(requested: nil))
+        watchdog = Watchdog(warn: cfg.stallWarnSeconds, abort: cfg.stallAbortSeconds, say: say)
+        sync = SyncPoint(world: world, hosts: setup.hosts, warn: cfg.stallWarnSeconds, abort: cfg.stallAbortSeconds, say: say)
+        let g = setup.placement.group(of: world.rank)
+        groupComm = cfg.mode == .roundRobin ? try world.split(color: g, key: world.rank) : nil
+        holder = Array(repeating: [0], count: cfg.models.count)
+        activity = Array(repeating: "start", count: world.size)
+        run = world.rank == 0 ? try RunDirectory(cfg.runDir, restart: restart, keep: cfg.checkpointKeep) : nil
+        let tlPath = cfg.timeline ? "\(cfg.runDir)/timeline/rank-\(world.rank).json" : nil
+        if tlPath != nil { try? FileManager.default.createDirectory(atPath: "\(cfg.runDir)/timeline", withIntermediateDirectories: true) }
+        timeline = Timeline(path: tlPath, rank: world.rank, host: world.hostname)
+    }
+
+    // MARK: - Replicas and groups
+
+    func replica(_ m: Int) throws -> ModelReplica {
+        if let r = replicas[m] { return r }
+        let r = try ModelReplica(index: m, config: cfg.models[m], feed: setup.feeds[m], microBatch: cfg.microBatch,
+                                 sample: setup.catalog[0].shapes, reduction: cfg.reduction)
+        replicas[m] = r
+        return r
+    }
+
+    /// The ranks that train on logical group g.
+    func ranks(ofGroup g: Int) -> [Int] {
+        Array(Set(setup.schedule.groups[g].flatMap { setup.placement.owners[$0] })).sorted()
+    }
+
+    func comm(forGroup g: Int) -> Communicator? {
+        cfg.mode == .dataParallel ? world : groupComm
+    }
+
+    // MARK: - The run
+
+    func train() throws -> Int32 {
+        let sch = setup.schedule
+        // Where to start: rank 0 reads the latest valid checkpoint, then tells everyone.
+        var start = (round: 0, segment: 0)
+        var resumeNote = ""
+        if let run {
+            if let resumed = try run.resume(config: cfg, replica: replica, say: say) {
+                start = (resumed.round, resumed.segment)
+                resumeNote = resumed.note
+            } else {
+                for m in cfg.models.indices { try replica(m).parameters.initialize(seed: cfg.seed &+ stableHash(cfg.models[m].name)) }
+            }
+            try run.writeStart(setup: setup)
+        }
+        var startBuf: [Int64] = [Int64(start.round), Int64(start.segment)]
+        try startBuf.withUnsafeMutableBufferPointer { try world.broadcast($0, root: 0) }
+        start = (Int(startBuf[0]), Int(startBuf[1]))
+        if world.rank == 0 {
+            if !resumeNote.isEmpty { say(resumeNote) }
+            let totals = Dictionary(uniqueKeysWithValues: cfg.models.indices.map { (cfg.models[$0].name, sch.totalSteps(model: $0)) })
+            progress = Progress(models: cfg.models.map(\.name), totalSteps: totals, interval: cfg.progressSeconds)
+            say("rstrain: \(world.size) rank\(world.size == 1 ? "" : "s"), \(cfg.models.count) model\(cfg.models.count == 1 ? "" : "s"), \(cfg.data.shards.count) shard\(cfg.data.shards.count == 1 ? "" : "s"), \(cfg.mode.rawValue), \(cfg.reduction.rawValue) reduction, \(sch.rounds) rounds; run directory \(cfg.runDir)")
+        }
+        // Initial weights (or the checkpoint's) go from rank 0 to the first groups.
+        holder = Array(repeating: [0], count: cfg.models.count)
+
+        let finalRounds = cfg.mode == .roundRobin ? sch.roundsPerEpoch - 1 : 0
+        for r in start.round..<(sch.rounds + finalRounds) {
+            let training = r < sch.rounds
+            let tasks = sch.tasks(round: r).map { training ? $0 : Schedule.Task(model: $0.model, group: $0.group, steps: 0) }
+            currentRound = r
+            try move(tasks)
+            if training {
+                let segLen = cfg.checkpointEvery ?? 20
+                let longest = tasks.map(\.steps).max() ?? 0
+                let segments = max(1, (longest + segLen - 1) / segLen)
+                let drawn = sch.drawnBefore(round: r)
+                for k in (r == start.round ? start.segment : 0)..<segments {
+                    let steps = k * segLen..<min((k + 1) * segLen, longest)
+                    let failure = try trainSegment(tasks, round: r, steps: steps, drawn: drawn)
+                    let last = k == segments - 1
+                    if try meet(round: r, segment: k, failure: failure,
+                                checkpoint: !last && cfg.checkpointEvery != nil ? (r, k + 1) : nil) { return 1 }
+                }
+            }
+            // Validation on each group's held-out windows, then the round-end checkpoint.
+            let failure = try validate(tasks, round: r)
+            let checkpointAt: (Int, Int)? = training ? (r + 1, 0) : nil
+            if try meet(round: r, segment: -1, failure: failure, checkpoint: checkpointAt) { return 1 }
+        }
+        try finish()
+        return 0
+    }
+
+    /// Moves each task's model to the ranks of its group.
+    func move(_ tasks: [Schedule.Task]) throws {
+        var moves: [Transfer.Move] = []
+        for t in tasks {
+            let to = ranks(ofGroup: t.group)
+            moves.append(Transfer.Move(model: t.model, from: holder[t.model], to: to))
+        }
+        let span = timeline.begin("model transfer", category: "transfer")
+        try Transfer.run(moves, world: world, groupComm: { mv in self.comm(forGroup: 0)! },
+                         replica: replica, watchdog: watchdog)
+        timeline.end(span)
+        for mv in moves { holder[mv.model] = mv.to }
+        if let run, let r = tasks.first.map({ _ in currentRound }) {
+            for t in tasks {
+                try run.schedule.write(["round": r, "model": cfg.models[t.model].name,
+                                        "shards": setup.schedule.groups[t.group].map { cfg.data.shards[$0].name },
+                                        "ranks": ranks(ofGroup: t.group), "steps": t.steps])
+            }
+            let busy = Set(tasks.map(\.model))
+            for m in cfg.models.indices where !busy.contains(m) {
+                try run.schedule.write(["round": r, "model": cfg.models[m].name, "queued": true])
+            }
+        }
+    }
+}

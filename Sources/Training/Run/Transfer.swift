@@ -1,0 +1,70 @@
+import Distributed
+import Engine
+import Foundation
+
+/// Moves models between groups: the holding group's leader (lowest rank) sends weights,
+/// running statistics and optimizer state point to point to the new group's leader, which
+/// broadcasts them inside its group. Tiles never move.
+struct Transfer {
+    struct Move {
+        let model: Int
+        /// Ranks that hold the current state (their lowest sends).
+        let from: [Int]
+        /// Ranks that must hold it afterwards.
+        let to: [Int]
+    }
+    static let tagBase = 1000
+
+    /// Performs `moves` (in model order on every rank). `replica(m)` gives this rank's replica of
+    /// model m (built on first use); `groupComm` is this rank's group (the `to` of the moves that
+    /// include it), or the world in data-parallel mode.
+    static func run(_ moves: [Move], world: Communicator, groupComm: (Move) -> Communicator,
+                    replica: (Int) throws -> ModelReplica, watchdog: Watchdog) throws {
+        let me = world.rank
+        var sends: [(Request, UnsafeMutableBufferPointer<Float>)] = []
+        defer { for (_, b) in sends { b.deallocate() } }
+        // Post every outgoing send first, so no order of receives can deadlock.
+        for mv in moves where mv.from.min() == me && mv.to.min() != me && mv.from != mv.to {
+            let r = try replica(mv.model)
+            let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: r.packedCount + 2)
+            let step = r.pack(into: buf)
+            (buf[buf.count - 2], buf[buf.count - 1]) = Self.encode(step)
+            sends.append((try world.isend(UnsafeBufferPointer(buf), to: mv.to.min()!, tag: tagBase + mv.model), buf))
+        }
+        for mv in moves where mv.to.contains(me) && mv.from != mv.to {
+            let r = try replica(mv.model)
+            let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: r.packedCount + 2)
+            defer { buf.deallocate() }
+            let leader = mv.to.min()!
+            if me == leader {
+                if mv.from.min() == me {
+                    let step = r.pack(into: buf)
+                    (buf[buf.count - 2], buf[buf.count - 1]) = Self.encode(step)
+                } else {
+                    try watchdog.watch("model \(r.config.name) from rank \(mv.from.min()!)") {
+                        _ = try world.recv(buf, from: mv.from.min()!, tag: tagBase + mv.model)
+                    }
+                }
+            }
+            if mv.to.count > 1 {
+                let comm = groupComm(mv)
+                let root = mv.to.sorted().firstIndex(of: leader)!
+                try watchdog.watch("model \(r.config.name) from the group's leader, rank \(leader)") { try comm.broadcast(buf, root: root) }
+            }
+            if me != leader || mv.from.min() != me {
+                r.unpack(UnsafeBufferPointer(rebasing: buf[0..<(buf.count - 2)]), step: Self.decode(buf[buf.count - 2], buf[buf.count - 1]))
+            }
+        }
+        try watchdog.watch("models to be received by their next group") { try Request.waitAll(sends.map(\.0)) }
+    }
+
+    /// The optimizer's step count as two floats' bit patterns.
+    static func encode(_ step: Int) -> (Float, Float) {
+        let v = UInt64(step)
+        return (Float(bitPattern: UInt32(truncatingIfNeeded: v)), Float(bitPattern: UInt32(truncatingIfNeeded: v >> 32)))
+    }
+
+    static func decode(_ lo: Float, _ hi: Float) -> Int {
+        Int(UInt64(lo.bitPattern) | UInt64(hi.bitPattern) << 32)
+    }
+}

@@ -1,0 +1,161 @@
+import DataIO
+import Distributed
+import Engine
+import Foundation
+import Models
+
+/// Loss and accuracy sums of some micro-batches: summed exactly like gradients.
+public struct StepMetrics: Sendable, Equatable {
+    public var lossSum = 0.0, weight = 0.0, correct = 0.0, counted = 0.0
+    public var loss: Double { weight > 0 ? lossSum / weight : .nan }
+    public var accuracy: Double { counted > 0 ? correct / counted : .nan }
+    static let count = 4
+}
+
+/// A model as one rank holds it: the built graph for one micro-batch, its executor (one flat
+/// buffer of parameters, one of gradients), optimizer and feed. Every rank of the group that
+/// trains the model holds an identical replica: same weights, same optimizer state.
+public final class ModelReplica {
+    public let index: Int
+    public let config: ModelConfig
+    public let model: Model
+    public let executor: Executor
+    public let optimizer: any Optimizer
+    public let feed: Feed
+    let targets: FeedTargets
+    let reducer: GradientReducer
+    /// One micro-batch's contribution: gradients | running state | metrics.
+    let term: FloatBuffer
+    let reduced: FloatBuffer
+    let stateBefore: FloatBuffer
+    public var parameters: ParameterStore { executor.parameters }
+
+    public init(index: Int, config: ModelConfig, feed: Feed, microBatch: Int, sample: SampleShapes, reduction: RunConfig.Reduction) throws {
+        self.index = index
+        self.config = config
+        self.feed = feed
+        model = try ModelZoo.build(config.spec, batch: microBatch * feed.rowsPerSample, input: feed.input)
+        executor = try model.plan()
+        optimizer = try config.makeOptimizer(count: executor.parameters.count)
+        targets = FeedTargets(output: model.outputShape, sample: sample, task: model.task)
+        let p = executor.parameters
+        let segments = p.entries.map(\.count) + p.stateEntries.map(\.count) + [Int](repeating: 1, count: StepMetrics.count)
+        reducer = GradientReducer(mode: reduction == .exact ? .exact : .fast, segments: segments)
+        term = FloatBuffer(count: p.count + p.state.count + StepMetrics.count)
+        reduced = FloatBuffer(count: term.count)
+        stateBefore = FloatBuffer(count: max(p.state.count, 1))
+    }
+
+    /// Seconds of the last step's reduction spent in MPI.
+    public var lastCommSeconds: Double { reducer.lastCommSeconds }
+
+    /// Forward (and with `train`, backward) of one micro-batch; returns its metric sums.
+    /// Gradients (of this micro-batch's mean loss) are left in the store's `grads`.
+    func run(_ batch: SampleBatch, train: Bool, seed: UInt64) throws -> StepMetrics {
+        let ex = executor, mode: Mode = train ? .training(seed: seed) : .inference
+        feed.fill(batch, input: ex.value(model.input), targets: targets)
+        ex.forward(mode: mode)
+        let out = ex.value(model.output)
+        let g = train ? ex.gradient(model.output) : nil
+        var m = StepMetrics()
+        let sum: LossSum
+        if model.task == .regression {
+            sum = try MeanSquaredError().computeSum(prediction: out, target: targets.regression!.tensor, mask: targets.mask.tensor, gradient: g)
+        } else {
+            let target: ClassTarget = targets.soft.map { .soft($0.tensor) } ?? .hard(targets.hard!.labels)
+            sum = try SoftmaxCrossEntropy(classWeights: config.classWeights).computeSum(logits: out, target: target, mask: targets.mask.tensor, gradient: g)
+            (m.correct, m.counted) = accuracy(out)
+        }
+        m.lossSum = sum.sum
+        m.weight = sum.weight
+        if let g {
+            // d(sum) → d(mean of this micro-batch).
+            let k: Float = sum.weight > 0 ? Float(1 / sum.weight) : 0
+            for i in 0..<g.count { g.data[i] *= k }
+            ex.parameters.zeroGrads()
+            ex.backward(mode: mode)
+        }
+        return m
+    }
+
+    /// Counted pixels whose arg-max class is the target's.
+    private func accuracy(_ out: Tensor) -> (Double, Double) {
+        let s = out.shape, n = s.batch, k = s.channels, sp = s.count / (n * k)
+        var correct = 0, counted = 0
+        let msk = targets.mask.data
+        for i in 0..<n {
+            for p in 0..<sp where msk[i * sp + p] > 0 {
+                var truth = -1
+                if let h = targets.hard { truth = Int(h.data[i * sp + p]) } else if let soft = targets.soft {
+                    var best = -Float.infinity
+                    for c in 0..<k where soft.data[(i * k + c) * sp + p] > best { best = soft.data[(i * k + c) * sp + p]; truth = c }
+                    if best <= 0 { truth = -1 }
+                }
+                guard truth >= 0 else { continue }
+                var pred = 0, v = -Float.infinity
+                for c in 0..<k where out.data[(i * k + c) * sp + p] > v { v = out.data[(i * k + c) * sp + p]; pred = c }
+                counted += 1
+                if pred == truth { correct += 1 }
+            }
+        }
+        return (Double(correct), Double(counted))
+    }
+
+    /// One optimizer step from `total` micro-batches spread over `comm`'s ranks, `mine` of them
+    /// here (with their dropout seeds). Batch-norm running statistics become the mean of what
+    /// each micro-batch would have made of the statistics before the step (so they, too, do not
+    /// depend on where the micro-batches ran). Returns the step's summed metrics, or nil if a
+    /// loss or gradient was not finite anywhere (nothing is then changed).
+    public func step(_ mine: [(batch: SampleBatch, seed: UInt64)], total: Int, comm: Communicator?) throws -> StepMetrics? {
+        let p = executor.parameters, np = p.count, ns = p.state.count
+        if ns > 0 { stateBefore.base.update(from: p.state.base, count: ns) }
+        for (batch, seed) in mine {
+            if ns > 0 { p.state.base.update(from: stateBefore.base, count: ns) }
+            let m = try run(batch, train: true, seed: seed)
+            term.base.update(from: p.grads.base, count: np)
+            if ns > 0 { (term.base + np).update(from: p.state.base, count: ns) }
+            let t = term.base + np + ns
+            t[0] = Float(m.lossSum); t[1] = Float(m.weight); t[2] = Float(m.correct); t[3] = Float(m.counted)
+            reducer.add(UnsafeBufferPointer(term.buffer))
+        }
+        let ok = try reducer.reduce(over: comm, totalTerms: total, scale: 1 / Float(total), into: reduced.buffer)
+        if ns > 0 { p.state.base.update(from: stateBefore.base, count: ns) }
+        guard ok else { return nil }
+        let t = reduced.base + np + ns, scale = Double(total)
+        let metrics = StepMetrics(lossSum: Double(t[0]) * scale, weight: Double(t[1]) * scale,
+                                  correct: (Double(t[2]) * scale).rounded(), counted: (Double(t[3]) * scale).rounded())
+        p.grads.base.update(from: reduced.base, count: np)
+        if ns > 0 { p.state.base.update(from: reduced.base + np, count: ns) }
+        try optimizer.update(p, schedule: config.schedule)
+        return metrics
+    }
+
+    /// Metric sums of validation micro-batches in inference mode (no change to the model).
+    public func evaluate(_ batch: SampleBatch) throws -> StepMetrics { try run(batch, train: false, seed: 0) }
+
+    // MARK: - The state that travels (weights, running statistics, optimizer)
+
+    /// Floats in `pack()`: parameters, running state, then each optimizer state tensor.
+    public var packedCount: Int {
+        let p = executor.parameters
+        return p.count + p.state.count + optimizer.stateTensors.reduce(0) { $0 + $1.data.count }
+    }
+
+    public func pack(into out: UnsafeMutableBufferPointer<Float>) -> Int {
+        let p = executor.parameters
+        var o = out.baseAddress!
+        o.update(from: p.values.base, count: p.count); o += p.count
+        o.update(from: p.state.base, count: p.state.count); o += p.state.count
+        for t in optimizer.stateTensors { o.update(from: t.data.baseAddress!, count: t.data.count); o += t.data.count }
+        return optimizer.step
+    }
+
+    public func unpack(_ src: UnsafeBufferPointer<Float>, step: Int) {
+        let p = executor.parameters
+        var s = src.baseAddress!
+        p.values.base.update(from: s, count: p.count); s += p.count
+        p.state.base.update(from: s, count: p.state.count); s += p.state.count
+        for t in optimizer.stateTensors { t.data.baseAddress!.update(from: s, count: t.data.count); s += t.data.count }
+        optimizer.step = step
+    }
+}
