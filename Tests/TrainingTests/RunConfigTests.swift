@@ -1,0 +1,86 @@
+import Engine
+import XCTest
+@testable import Training
+
+final class RunConfigTests: XCTestCase {
+    let base: [String: Any] = [
+        "run_dir": "out/run",
+        "data": ["shards": ["a", ["path": "b", "ranks": [1]]], "window": 32],
+        "models": [["name": "u", "model": ["arch": "unet", "bands": 10, "classes": 8, "filters": 4, "levels": 2]]],
+    ]
+
+    func parse(_ json: [String: Any]) throws -> RunConfig {
+        try RunConfig(data: try JSONSerialization.data(withJSONObject: json), file: "test.json")
+    }
+
+    /// `json` with the value at a dotted path replaced (nil removes it).
+    func with(_ path: String, _ value: Any?) -> [String: Any] {
+        func set(_ o: [String: Any], _ keys: ArraySlice<String>) -> [String: Any] {
+            var o = o
+            let k = keys.first!
+            if keys.count == 1 { o[k] = value } else { o[k] = set(o[k] as? [String: Any] ?? [:], keys.dropFirst()) }
+            return o
+        }
+        return set(base, path.split(separator: ".").map(String.init)[...])
+    }
+
+    func assertRefused(_ json: [String: Any], key: String, _ fragment: String = "", line: UInt = #line) {
+        XCTAssertThrowsError(try parse(json), line: line) { e in
+            guard let c = e as? ConfigError else { return XCTFail("\(e)", line: line) }
+            XCTAssertEqual(c.key, key, "\(c)", line: line)
+            XCTAssertEqual(c.context, "test.json", line: line)
+            XCTAssertTrue(c.message.contains(fragment), "\(c)", line: line)
+        }
+    }
+
+    func testDefaults() throws {
+        let c = try parse(base)
+        XCTAssertEqual(c.mode, .roundRobin)
+        XCTAssertEqual(c.reduction, .fast)
+        XCTAssertEqual(c.microBatch, 8)
+        XCTAssertEqual(c.batch, 8)
+        XCTAssertEqual(c.data.shards.map(\.name), ["a", "b"])
+        XCTAssertEqual(c.data.shards[1].ranks, [1])
+        XCTAssertEqual(c.data.tiles.windowSize, 32)
+        XCTAssertEqual(c.data.normalization, .statistics)
+        XCTAssertEqual(c.models[0].optimizer, .adam)
+        XCTAssertEqual(c.models[0].schedule, .constant(lr: 1e-3))
+        XCTAssertEqual(c.checkpointKeep, 3)
+        XCTAssertNil(c.checkpointEvery)
+    }
+
+    func testRefusedWithThePathOfTheKey() {
+        assertRefused(with("epochs", 0), key: "epochs", "at least 1")
+        assertRefused(with("epoch", 3), key: "epoch", "not a known setting")
+        assertRefused(with("data.windw", 3), key: "data.windw", "not a known setting")
+        assertRefused(with("data.window", "big"), key: "data.window", "integer")
+        assertRefused(with("mode", "ring"), key: "mode", "unknown value")
+        assertRefused(with("data.shards", [["path": "a", "rank": [0]]]), key: "data.shards[0].rank", "not a known setting")
+        assertRefused(with("data.shards", [["path": "a", "ranks": [0], "hosts": ["h"]]]), key: "data.shards[0].hosts")
+        assertRefused(with("data.shards", ["a", "x/a"]), key: "data.shards", "two shards named 'a'")
+        assertRefused(with("data.modality", "sen2"), key: "data.modality", "So2Sat")
+        assertRefused(with("data.normalization", ["type": "scale", "divisor": 0]), key: "data.normalization.divisor")
+        assertRefused(with("models", [["name": "u", "model": ["arch": "unet", "filtrs": 3]]]), key: "models[0].model.filtrs")
+        assertRefused(with("models", [["name": "u", "model": ["arch": "unet"]], ["name": "u", "model": ["arch": "unet"]]]), key: "models[1].name")
+        assertRefused(with("models", [["name": "u", "model": ["arch": "unet"], "optimizer": ["type": "adam", "momentum": 0.9]]]),
+                      key: "models[0].optimizer.momentum", "sgd only")
+        assertRefused(with("optimizer", ["type": "sgd", "lr": -1]), key: "optimizer.lr")
+        assertRefused(with("watchdog", ["warn_seconds": 10, "abort_seconds": 5]), key: "watchdog.abort_seconds")
+        assertRefused(with("checkpoint", ["every": 5]), key: "checkpoint.every", "not a known setting")
+        assertRefused(with("models", [["name": "u", "model": "no/such/file.json"]]), key: "models[0].model", "cannot be read")
+    }
+
+    func testMissingConfigFileIsNamed() {
+        XCTAssertThrowsError(try RunConfig(path: "/no/such/dir/config.json")) { e in
+            XCTAssertTrue("\(e)".contains("/no/such/dir/config.json") && "\(e)".contains("does not exist"), "\(e)")
+        }
+    }
+
+    func testFingerprintIgnoresSafeChanges() throws {
+        let a = try parse(base).fingerprint
+        XCTAssertEqual(try parse(with("epochs", 5)).fingerprint, a, "more epochs resume")
+        XCTAssertEqual(try parse(with("data.shards", ["a", ["path": "b", "ranks": [0]]])).fingerprint, a, "placement does not change results")
+        XCTAssertNotEqual(try parse(with("seed", 7)).fingerprint, a)
+        XCTAssertNotEqual(try parse(with("data.window", 64)).fingerprint, a)
+    }
+}

@@ -1,0 +1,39 @@
+import DataIO
+import Foundation
+import TestSupport
+import XCTest
+
+/// Exact mode end to end: the final weights depend only on the config — not on the number of
+/// ranks, nor on a kill -9 and resume (on the same or another number of ranks).
+final class TrainerExactTests: XCTestCase {
+    func run(_ n: Int, _ name: String, extra: [String: Any] = [:]) throws -> (dir: String, result: ProcessResult) {
+        let dir = TrainingRun.data + "/runs/\(name)"
+        let cfg = try TrainingRun.config(name, runDir: dir, extra: extra)
+        let r = try TrainingRun.mpirun(n, [cfg])
+        XCTAssertEqual(r.status, 0, "\(n) ranks:\n\(r.stdout)\n\(r.stderr)")
+        return (dir, r)
+    }
+
+    func testOneTwoThreeRanksGiveBitIdenticalWeights() throws {
+        let one = try run(1, "exact1")
+        let two = try run(2, "exact2")
+        let three = try run(3, "exact3")
+        for model in ["unet", "resnet"] {
+            let a = try TrainingRun.weights("\(one.dir)/final/\(model).h5")
+            XCTAssertFalse(a.isEmpty)
+            XCTAssertEqual(try TrainingRun.weights("\(two.dir)/final/\(model).h5"), a, "\(model): 2 ranks differ from 1")
+            XCTAssertEqual(try TrainingRun.weights("\(three.dir)/final/\(model).h5"), a, "\(model): 3 ranks differ from 1")
+        }
+        // Round-robin: each model visited both shards; the log shows the final validation.
+        let schedule = try String(contentsOfFile: "\(two.dir)/schedule.jsonl").split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        for model in ["unet", "resnet"] {
+            let shards = schedule.filter { $0["model"] as? String == model && $0["steps"] as? Int ?? 0 > 0 }.flatMap { $0["shards"] as? [String] ?? [] }
+            XCTAssertEqual(Set(shards), ["shard_000", "shard_001"], "\(model) visited \(shards)")
+        }
+        XCTAssertTrue(two.result.stdout.contains("validation accuracy"), two.result.stdout)
+        // The fast mode trains too (and is allowed to differ).
+        let fast = try run(2, "fast2", extra: ["reduction": "fast"])
+        XCTAssertNotNil(try? TrainingRun.weights("\(fast.dir)/final/unet.h5"))
+    }
+}
