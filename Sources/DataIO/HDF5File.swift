@@ -125,6 +125,26 @@ public final class HDF5File {
         return !prefix.isEmpty
     }
 
+    /// Creates a group (and any missing parents); an existing group is left as it is. Lets a
+    /// file hold an empty group that carries attributes (an optimizer without state).
+    public func createGroup(_ name: String) throws {
+        try open()
+        guard !name.isEmpty else { throw DataError(path: path, "empty group name") }
+        if contains(name) {
+            // H5Gopen2 fails on anything but a group.
+            let gid = H5Gopen2(fid, name, rs_h5p_default())
+            guard gid >= 0 else { throw DataError(path: path, object: "group '\(name)'", "exists and is not a group") }
+            H5Gclose(gid)
+            return
+        }
+        let lcpl = H5Pcreate(rs_h5p_link_create())
+        defer { H5Pclose(lcpl) }
+        H5Pset_create_intermediate_group(lcpl, 1)
+        let gid = H5Gcreate2(fid, name, lcpl, rs_h5p_default(), rs_h5p_default())
+        guard gid >= 0 else { throw DataError(path: path, object: "group '\(name)'", "cannot create (name clashes with a dataset or file read-only?)") }
+        H5Gclose(gid)
+    }
+
     /// Creates a float32 dataset of `shape` (row-major, first dimension outermost). `chunks`
     /// (one size per dimension) makes it chunked; `gzipLevel` (0...9) compresses it, with chunks
     /// of whole rows of about 1 MB when none are given.
