@@ -27,12 +27,13 @@ public final class Trainer {
     var activity: [String]
     let run: RunDirectory?
     let timeline: Timeline
-    var progress: Progress?
+    var progress: ProgressPrinter?
     /// Metric records (JSON objects) waiting for the next sync point.
     var records: [[String: Any]] = []
     /// Validation sums per model over the final window of rounds (rank 0).
     var finalValidation: [Int: StepMetrics] = [:]
     let say: (String) -> Void
+    var onProgress: (ProgressPrinter) -> Void = { _ in }
 
     /// Runs the config; returns the process exit status.
     public static func main(configPath: String, restart: Bool) -> Int32 {
@@ -41,7 +42,11 @@ public final class Trainer {
             _ = level
             let world = Communicator.world
             let prefix = world.rank == 0 ? "" : "[rank \(world.rank) \(world.hostname)] "
+            // Rank 0 speaks on stdout (through the progress display once it exists); the
+            // others only when something is wrong, on stderr, prefixed by rank and host.
+            var display: ProgressPrinter?
             let say: (String) -> Void = { line in
+                if let d = display { d.message(line); return }
                 let out = world.rank == 0 ? stdout : stderr
                 fputs(prefix + line + "\n", out)
                 fflush(out)
@@ -56,6 +61,7 @@ public final class Trainer {
                 return 2
             }
             let t = try Trainer(setup: setup, restart: restart, say: say)
+            t.onProgress = { display = $0 }
             let status = try t.train()
             t.watchdog.stop()
             try MPIRuntime.finalize()
@@ -82,7 +88,7 @@ public final class Trainer {
         run = world.rank == 0 ? try RunDirectory(cfg.runDir, restart: restart, keep: cfg.checkpointKeep) : nil
         let tlPath = cfg.timeline ? "\(cfg.runDir)/timeline/rank-\(world.rank).json" : nil
         if tlPath != nil { try? FileManager.default.createDirectory(atPath: "\(cfg.runDir)/timeline", withIntermediateDirectories: true) }
-        timeline = Timeline(path: tlPath, rank: world.rank, host: world.hostname)
+        timeline = try Timeline(path: tlPath, rank: world.rank, host: world.hostname)
     }
 
     // MARK: - Replicas and groups
@@ -126,7 +132,8 @@ public final class Trainer {
         if world.rank == 0 {
             if !resumeNote.isEmpty { say(resumeNote) }
             let totals = Dictionary(uniqueKeysWithValues: cfg.models.indices.map { (cfg.models[$0].name, sch.totalSteps(model: $0)) })
-            progress = Progress(models: cfg.models.map(\.name), totalSteps: totals, interval: cfg.progressSeconds)
+            progress = ProgressPrinter(models: cfg.models.map(\.name), totalSteps: totals, interval: cfg.progressSeconds)
+            onProgress(progress!)
             say("rstrain: \(world.size) rank\(world.size == 1 ? "" : "s"), \(cfg.models.count) model\(cfg.models.count == 1 ? "" : "s"), \(cfg.data.shards.count) shard\(cfg.data.shards.count == 1 ? "" : "s"), \(cfg.mode.rawValue), \(cfg.reduction.rawValue) reduction, \(sch.rounds) rounds; run directory \(cfg.runDir)")
         }
         // Initial weights (or the checkpoint's) go from rank 0 to the first groups.

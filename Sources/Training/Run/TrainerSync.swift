@@ -48,7 +48,8 @@ extension Trainer {
             let name = o["model"] as? String ?? ""
             if o["type"] as? String == "step" {
                 progress?.update(model: name, round: r, rounds: sch.rounds, step: (o["step"] as? Int ?? 0) + 1,
-                                 stepsInRound: o["steps_in_round"] as? Int ?? 0, samples: cfg.batch, loss: o["loss"] as? Double ?? .nan)
+                                 stepsInRound: o["steps_in_round"] as? Int ?? 0, stepsDone: o["global_step"] as? Int ?? 0,
+                                 samples: cfg.batch, loss: o["loss"] as? Double ?? .nan)
             } else {
                 let acc = o["accuracy"] as? Double ?? .nan, loss = o["loss"] as? Double ?? .nan
                 let shards = (o["shards"] as? [String] ?? []).joined(separator: "+")
@@ -82,7 +83,7 @@ extension Trainer {
     /// The end: final weights, the final validation figure per model, where the outputs are.
     func finish() throws {
         try gatherModels()
-        timeline.close()
+        try timeline.close()
         guard let run else { return }
         progress?.finish()
         var lines: [String] = []
