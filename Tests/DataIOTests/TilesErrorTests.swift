@@ -9,22 +9,6 @@ final class TilesErrorTests: XCTestCase {
     override func setUpWithError() throws { fx = try TileFixture("errors") }
     override func tearDown() { fx.remove() }
 
-    /// Runs `body`, which must throw a `DataError` whose path is `file` and whose text holds
-    /// every string of `words`.
-    func assertDataError(file path: String, _ words: [String], line: UInt = #line, _ body: () throws -> Void) {
-        do {
-            try body()
-            XCTFail("no error (expected one naming \(path))", line: line)
-        } catch let e as DataError {
-            XCTAssertEqual(e.path, path, "\(e)", line: line)
-            let text = "\(e)"
-            XCTAssertTrue(text.contains(path), text, line: line)
-            for w in words { XCTAssertTrue(text.lowercased().contains(w.lowercased()), "'\(w)' not in: \(text)", line: line) }
-        } catch {
-            XCTFail("not a DataError: \(error)", line: line)
-        }
-    }
-
     func readAll(_ opts: TileOptions) throws {
         let g = try WindowGrid(try TileRepository(path: fx.root), options: opts)
         let r = WindowReader(grid: g)

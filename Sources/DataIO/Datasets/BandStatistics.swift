@@ -49,22 +49,23 @@ public struct BandStatistics: Codable, Equatable, Sendable {
         for b in 0..<bands { merge(band: b, count: other.count[b], mean: other.mean[b], m2: other.m2[b]) }
     }
 
-    /// Adds the valid pixels of rows 0..<batch.count of `batch`.
+    /// Adds the valid values of rows 0..<batch.count of `batch`: pixels with mask ≠ 0 (under a
+    /// date mask, the dates a pixel has).
     public mutating func add(_ batch: SampleBatch) {
         let c = batch.shapes.channels
         precondition(c == bands, "a batch of \(c) bands into statistics of \(bands)")
-        let per = batch.shapes.image.count / c, hw = batch.shapes.mask.count
+        let per = batch.shapes.image.count / c
         for b in 0..<c {
             var n = 0.0, s = 0.0
             for i in 0..<batch.count {
-                let x = batch.imageRow(i) + b * per, m = batch.maskRow(i)
+                let x = batch.imageRow(i) + b * per, (m, hw) = batch.valueMask(i)
                 for q in 0..<per where m[q % hw] != 0 { n += 1; s += Double(x[q]) }
             }
             guard n > 0 else { continue }
             let mu = s / n
             var ss = 0.0
             for i in 0..<batch.count {
-                let x = batch.imageRow(i) + b * per, m = batch.maskRow(i)
+                let x = batch.imageRow(i) + b * per, (m, hw) = batch.valueMask(i)
                 for q in 0..<per where m[q % hw] != 0 { let d = Double(x[q]) - mu; ss += d * d }
             }
             merge(band: b, count: n, mean: mu, m2: ss)

@@ -7,7 +7,8 @@ import Foundation
 /// - Order: sample order is a seeded shuffle of 0..<count, different each epoch (or 0..<count
 ///   unshuffled); batch b holds order[b·B ..< (b+1)·B] (the last one short unless `dropLast`).
 ///   A batch's content depends only on (seed, epoch, b) — never on the number of workers or
-///   their timing — and batches come out in order.
+///   their timing — and batches come out in order. Or an explicit `plan`: each batch's indices
+///   and the epoch its augmentation is keyed by, chosen by the caller (the trainer's samplers).
 /// - Threads: `min(workers, dataset.maxReaders)` threads, each with its own reader (its own GDAL
 ///   handles for tile windows; HDF5 datasets allow one). Workers claim batches in order but
 ///   stay at most `prefetch` batches ahead of the consumer (bounded memory).
@@ -18,14 +19,18 @@ import Foundation
 /// - Shutdown: `close()` (also on deinit) stops the workers and waits for every thread to end.
 public final class Loader {
     public var dataset: SampleDataset { state.dataset }
-    public var batchSize: Int { state.batchSize }
+    /// Rows per batch buffer: B, or a plan's largest batch.
+    public var batchSize: Int { state.capacity }
     public let seed: UInt64
+    /// The epoch given to the ordinary init; with a plan, its first batch's (each batch has its own).
     public let epoch: Int
     public let workers: Int
     public var prefetch: Int { state.prefetch }
-    /// Sample indices in epoch order.
-    public var order: [Int] { state.order }
-    public var batchCount: Int { state.batchCount }
+    /// Every batch in delivery order: its dataset indices and the epoch its reads are keyed by.
+    public var plan: [PlannedBatch] { state.plan }
+    /// The samples the batches hold, in delivery order (with `dropLast`, without the short tail).
+    public var order: [Int] { state.plan.flatMap(\.indices) }
+    public var batchCount: Int { state.plan.count }
     /// What the workers share; they hold it (not the loader), so dropping the loader closes it.
     private let state: State
 
@@ -34,16 +39,28 @@ public final class Loader {
     nonisolated(unsafe) fileprivate static var live = 0
     fileprivate static let liveLock = NSLock()
 
-    public init(_ dataset: SampleDataset, batchSize: Int, seed: UInt64 = 0, epoch: Int = 0, shuffle: Bool = true,
-                dropLast: Bool = false, workers: Int = 2, prefetch: Int = 4, normalization: Normalization = .identity) {
-        precondition(batchSize > 0 && workers > 0 && prefetch > 0)
+    public convenience init(_ dataset: SampleDataset, batchSize: Int, seed: UInt64 = 0, epoch: Int = 0, shuffle: Bool = true,
+                            dropLast: Bool = false, workers: Int = 2, prefetch: Int = 4, normalization: Normalization = .identity) {
+        precondition(batchSize > 0)
+        let order = shuffle ? Self.shuffled(dataset.count, seed: seed, epoch: epoch) : Array(0..<dataset.count)
+        let batches = dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        let plan = (0..<batches).map { b in
+            PlannedBatch(indices: Array(order[(b * batchSize)..<min((b + 1) * batchSize, order.count)]), epoch: epoch)
+        }
+        self.init(dataset, plan: plan, capacity: batchSize, seed: seed, epoch: epoch, workers: workers,
+                  prefetch: prefetch, normalization: normalization)
+    }
+
+    /// Both public inits end here: `capacity` rows per batch buffer (≥ every planned batch).
+    init(_ dataset: SampleDataset, plan: [PlannedBatch], capacity: Int, seed: UInt64, epoch: Int, workers: Int,
+         prefetch: Int, normalization: Normalization) {
+        precondition(capacity > 0 && workers > 0 && prefetch > 0)
+        precondition(plan.allSatisfy { $0.indices.count <= capacity })
         self.seed = seed
         self.epoch = epoch
         self.workers = max(1, min(workers, dataset.maxReaders))
-        let order = shuffle ? Self.shuffled(dataset.count, seed: seed, epoch: epoch) : Array(0..<dataset.count)
-        let batches = dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
-        state = State(dataset: dataset, batchSize: batchSize, prefetch: prefetch, order: order, batchCount: batches,
-                      workers: self.workers, seed: seed, epoch: epoch, normalization: normalization)
+        state = State(dataset: dataset, plan: plan, capacity: capacity, prefetch: prefetch, workers: self.workers,
+                      seed: seed, normalization: normalization)
         Self.liveLock.lock(); Self.live += self.workers; Self.liveLock.unlock()
         for w in 0..<self.workers {
             let st = state
@@ -67,7 +84,7 @@ public final class Loader {
     }
 
     /// The sample indices of batch `b`.
-    public func indices(ofBatch b: Int) -> [Int] { state.indices(ofBatch: b) }
+    public func indices(ofBatch b: Int) -> [Int] { state.plan[b].indices }
 
     /// The next batch in order, waiting for it if need be; nil after the last. Hand a batch
     /// back with `recycle` when done with it to reuse its memory.
@@ -81,12 +98,10 @@ public final class Loader {
 
     private final class State: @unchecked Sendable {
         let dataset: SampleDataset
-        let batchSize: Int
+        let plan: [PlannedBatch]
+        let capacity: Int
         let prefetch: Int
-        let order: [Int]
-        let batchCount: Int
         let seed: UInt64
-        let epoch: Int
         let normalization: Normalization
         private let cond = NSCondition()
         private var nextClaim = 0
@@ -97,22 +112,17 @@ public final class Loader {
         private var running: Int
         /// Batches the consumer has handed back for reuse.
         private var pool: [SampleBatch] = []
+        var batchCount: Int { plan.count }
 
-        init(dataset: SampleDataset, batchSize: Int, prefetch: Int, order: [Int], batchCount: Int, workers: Int,
-             seed: UInt64, epoch: Int, normalization: Normalization) {
-            self.seed = seed
-            self.epoch = epoch
-            self.normalization = normalization
+        init(dataset: SampleDataset, plan: [PlannedBatch], capacity: Int, prefetch: Int, workers: Int, seed: UInt64,
+             normalization: Normalization) {
             self.dataset = dataset
-            self.batchSize = batchSize
+            self.plan = plan
+            self.capacity = capacity
             self.prefetch = prefetch
-            self.order = order
-            self.batchCount = batchCount
+            self.seed = seed
+            self.normalization = normalization
             running = workers
-        }
-
-        func indices(ofBatch b: Int) -> [Int] {
-            Array(order[(b * batchSize)..<min((b + 1) * batchSize, order.count)])
         }
 
         func next() throws -> SampleBatch? {
@@ -139,7 +149,7 @@ public final class Loader {
 
         func recycle(_ batch: SampleBatch) {
             cond.lock()
-            if !stopped, pool.count < prefetch + 4, batch.capacity == batchSize { pool.append(batch) }
+            if !stopped, pool.count < prefetch + 4, batch.capacity == capacity { pool.append(batch) }
             cond.unlock()
         }
 
@@ -177,12 +187,12 @@ public final class Loader {
                 if stopped || nextClaim >= batchCount { cond.unlock(); return }
                 let b = nextClaim
                 nextClaim += 1
-                let batch = pool.popLast() ?? SampleBatch(shapes: dataset.shapes, capacity: batchSize)
+                let batch = pool.popLast() ?? SampleBatch(shapes: dataset.shapes, capacity: capacity)
                 cond.unlock()
 
                 let result: Result<SampleBatch, Error>
                 do {
-                    try reader.read(indices(ofBatch: b), seed: seed, epoch: epoch, into: batch)
+                    try reader.read(plan[b].indices, seed: seed, epoch: plan[b].epoch, into: batch)
                     normalization.apply(to: batch)
                     result = .success(batch)
                 } catch {

@@ -1,7 +1,7 @@
 import Engine
 
 /// How image values are normalised before training, applied to a batch in place; masked
-/// pixels stay 0.
+/// pixels (and a time series' missing dates, under a date mask) stay 0.
 /// - `statistics`: (x − mean) / std per band (std 0 → divided by 1);
 /// - `affine`: x · scale + offset per band (one value: every band), e.g. reflectance =
 ///   DN / 10000 (`reflectance()`), or a product's stored scale/offset;
@@ -38,9 +38,9 @@ public enum Normalization: Codable, Equatable, Sendable {
         if case .identity = self { return }
         let c = batch.shapes.channels
         let (scale, offset) = coefficients(bands: c)
-        let per = batch.shapes.image.count / c, hw = batch.shapes.mask.count
+        let per = batch.shapes.image.count / c
         for i in 0..<batch.count {
-            let m = batch.maskRow(i)
+            let (m, hw) = batch.valueMask(i)
             for b in 0..<c {
                 let x = batch.imageRow(i) + b * per
                 let (s, o) = (scale[b], offset[b])

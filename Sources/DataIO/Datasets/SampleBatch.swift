@@ -12,22 +12,33 @@ public struct SampleShapes: Sendable, Equatable {
     public let hard: Shape?
     /// K.
     public let classes: Int
+    /// Regression targets R×H×W (0 where masked); nil: none.
+    public let target: Shape?
+    /// T×H×W for a C×T×H×W image whose pixels may lack some dates: 1 where the pixel has the
+    /// date, 0 where not (the image is 0 there); nil: a pixel has every date or is masked.
+    public let dateMask: Shape?
 
-    public init(image: Shape, mask: Shape, soft: Shape?, hard: Shape?, classes: Int) {
+    public init(image: Shape, mask: Shape, soft: Shape?, hard: Shape?, classes: Int, target: Shape? = nil,
+                dateMask: Shape? = nil) {
+        precondition(dateMask == nil || (image.rank == 4 && dateMask!.dims == Array(image.dims[1...])),
+                     "date mask \(dateMask!) for image \(image)")
         self.image = image
         self.mask = mask
         self.soft = soft
         self.hard = hard
         self.classes = classes
+        self.target = target
+        self.dateMask = dateMask
     }
 
     /// C.
     public var channels: Int { image[0] }
 }
 
-/// One batch of samples, in rstrain's layout: image N×C×H×W, mask N×H×W, soft targets N×K
-/// (or N×K×H×W), class indices N (or N×H×W, −1 = masked). `count` rows are filled (the last
-/// batch of an epoch may be short); `indices` are the dataset indices of the rows, in order.
+/// One batch of samples, in rstrain's layout: image N×C×H×W (N×C×T×H×W), mask N×H×W, soft
+/// targets N×K (or N×K×H×W), class indices N (or N×H×W, −1 = masked), regression targets
+/// N×R×H×W, date mask N×T×H×W. `count` rows are filled (the last batch of an epoch may be
+/// short); `indices` are the dataset indices of the rows, in order.
 public final class SampleBatch: @unchecked Sendable {
     public let shapes: SampleShapes
     public let capacity: Int
@@ -35,6 +46,8 @@ public final class SampleBatch: @unchecked Sendable {
     public let mask: HostTensor
     public let soft: HostTensor?
     public let hard: HostLabelTensor?
+    public let target: HostTensor?
+    public let dateMask: HostTensor?
     public internal(set) var indices: [Int] = []
     public var count: Int { indices.count }
 
@@ -45,6 +58,8 @@ public final class SampleBatch: @unchecked Sendable {
         mask = HostTensor(Shape([capacity] + shapes.mask.dims))
         soft = shapes.soft.map { HostTensor(Shape([capacity] + $0.dims)) }
         hard = shapes.hard.map { HostLabelTensor(Shape([capacity] + $0.dims)) }
+        target = shapes.target.map { HostTensor(Shape([capacity] + $0.dims)) }
+        dateMask = shapes.dateMask.map { HostTensor(Shape([capacity] + $0.dims)) }
     }
 
     /// Pointers to row `i` of each buffer.
@@ -52,6 +67,15 @@ public final class SampleBatch: @unchecked Sendable {
     func maskRow(_ i: Int) -> UnsafeMutablePointer<Float> { mask.data + i * shapes.mask.count }
     func softRow(_ i: Int) -> UnsafeMutablePointer<Float>? { soft.map { $0.data + i * shapes.soft!.count } }
     func hardRow(_ i: Int) -> UnsafeMutablePointer<Int32>? { hard.map { $0.data + i * shapes.hard!.count } }
+    func targetRow(_ i: Int) -> UnsafeMutablePointer<Float>? { target.map { $0.data + i * shapes.target!.count } }
+    func dateMaskRow(_ i: Int) -> UnsafeMutablePointer<Float>? { dateMask.map { $0.data + i * shapes.dateMask!.count } }
+    /// Row `i`'s mask for each image value: the date mask (T×H×W, one per value of a band) when
+    /// there is one, else the pixel mask; `stride` is its length (the index of value q of a band
+    /// is q % stride).
+    func valueMask(_ i: Int) -> (mask: UnsafeMutablePointer<Float>, stride: Int) {
+        if let d = dateMaskRow(i) { return (d, shapes.dateMask!.count) }
+        return (maskRow(i), shapes.mask.count)
+    }
 }
 
 /// A dataset the `Loader` can read: `count` samples of fixed `shapes`, read through readers

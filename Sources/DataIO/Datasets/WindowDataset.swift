@@ -5,9 +5,12 @@ import Foundation
 /// `windows[i]` (all the grid's windows in its stable order unless given, e.g. the result of
 /// `WindowReader.scan`). Every reader owns its own `WindowReader` — its own GDAL handles — so
 /// any number may read at once, one per thread. Labels: per-pixel proportions K×H×W as soft
-/// targets (`.proportions`) or class indices H×W (`.hard`). With `augment`, reads made for an
-/// epoch (the `Loader`'s) flip and turn each window by `Augmentation.random(seed:epoch:index:)`
-/// (index: the sample's dataset index), image, mask and labels alike. Targets are not carried yet.
+/// targets (`.proportions`) or class indices H×W (`.hard`); regression targets R×H×W
+/// (`readTarget`) and a time series' date mask T×H×W (`maskAnyDate` false) as the batch's
+/// `target` and `dateMask`. With `augment`, reads made for an epoch (the `Loader`'s) flip and
+/// turn each window by `Augmentation.random(seed:epoch:index:)` (index: the sample's dataset
+/// index), all of them alike. A window over the NODATA threshold (not removed by
+/// `WindowReader.scan`) comes back wholly masked: its image was never read.
 public final class WindowDataset: SampleDataset, @unchecked Sendable {
     public let grid: WindowGrid
     public let windows: [WindowRef]
@@ -18,15 +21,13 @@ public final class WindowDataset: SampleDataset, @unchecked Sendable {
 
     public init(grid: WindowGrid, windows: [WindowRef]? = nil, augment: Bool = false) throws {
         let l = grid.layout
-        guard l.targetBands == 0 else {
-            throw DataError(path: grid.repository.path, "regression targets are not supported by WindowDataset yet (readTarget is set)")
-        }
         self.grid = grid
         self.augment = augment
         self.windows = windows ?? grid.windows
         shapes = SampleShapes(image: l.imageShape, mask: l.maskShape,
                               soft: l.labels == .proportions ? l.labelShape : nil,
-                              hard: l.labels == .hard ? l.maskShape : nil, classes: l.classes)
+                              hard: l.labels == .hard ? l.maskShape : nil, classes: l.classes,
+                              target: l.targetShape, dateMask: l.dateMaskShape)
     }
 
     private let idleLock = NSLock()
@@ -76,10 +77,16 @@ public final class WindowDataset: SampleDataset, @unchecked Sendable {
                 let sample = WindowSample(
                     layout: l, image: Tensor(s.image, batch.imageRow(slot)), mask: Tensor(s.mask, batch.maskRow(slot)),
                     proportions: batch.softRow(slot).map { Tensor(s.soft!, $0) },
-                    hardLabels: batch.hardRow(slot).map { UnsafeMutableBufferPointer(start: $0, count: s.hard!.count) })
+                    hardLabels: batch.hardRow(slot).map { UnsafeMutableBufferPointer(start: $0, count: s.hard!.count) },
+                    target: batch.targetRow(slot).map { Tensor(s.target!, $0) },
+                    dateMask: batch.dateMaskRow(slot).map { Tensor(s.dateMask!, $0) })
                 let status = try reader.read(d.windows[i], into: sample, augmentation: augmentation(i))
-                // A skipped window's image is not read: zero it rather than leave stale data.
-                if status.skipped { sample.image.zero() }
+                // A skipped window's image is not read (and its other buffers not finished):
+                // nothing of it may count, nor hold stale data.
+                if status.skipped {
+                    for t in [sample.image, sample.mask, sample.proportions, sample.target, sample.dateMask] { t?.zero() }
+                    if let h = sample.hardLabels { h.update(repeating: -1) }
+                }
             }
             batch.indices = indices
         }

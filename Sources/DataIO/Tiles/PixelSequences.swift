@@ -15,6 +15,9 @@ public struct PixelSequences: Sendable {
     public let proportions: [Float]?
     /// N×R targets (when read).
     public let targets: [Float]?
+    /// N×T: 1 where the pixel has the date, 0 where it is missing (its values are 0 there);
+    /// with a date mask only (`maskAnyDate` false).
+    public let dates: [Float]?
 
     public var count: Int { pixels.count }
 
@@ -41,6 +44,11 @@ public struct PixelSequences: Sendable {
         targets = sample.target.map { tg in
             var out = [Float](repeating: 0, count: px.count * l.targetBands)
             for (i, p) in px.enumerated() { for b in 0..<l.targetBands { out[i * l.targetBands + b] = tg.data[b * n + Int(p)] } }
+            return out
+        }
+        dates = sample.dateMask.map { dm in
+            var out = [Float](repeating: 0, count: px.count * t)
+            for (i, p) in px.enumerated() { for d in 0..<t { out[i * t + d] = dm.data[d * n + Int(p)] } }
             return out
         }
     }

@@ -11,6 +11,9 @@ public struct SampleLayout: Sendable, Equatable {
     public let labels: TileOptions.LabelMode
     public let classes: Int
     public let targetBands: Int
+    /// True when a sample carries a date mask: a time series read with
+    /// `TileOptions.maskAnyDate` false, whose pixels may lack some dates.
+    public let dateMask: Bool
 
     /// C×S×S, or C×T×S×S for a time series (rstrain's 3D layout without the batch: bands
     /// outermost, then dates).
@@ -27,6 +30,9 @@ public struct SampleLayout: Sendable, Equatable {
     }
     /// R×S×S, or nil when no target is read.
     public var targetShape: Shape? { targetBands > 0 ? Shape(targetBands, size, size) : nil }
+    /// T×S×S: 1 where the pixel has that date (every band valid), 0 where it does not; nil
+    /// unless `dateMask`.
+    public var dateMaskShape: Shape? { dateMask ? Shape(dates, size, size) : nil }
     /// Pixels per window.
     public var pixels: Int { size * size }
 }

@@ -48,6 +48,11 @@ public struct TileOptions: Sendable, Equatable {
     public var classCount: Int?
     /// Read target.tif (regression targets) as well.
     public var readTarget = false
+    /// Time series: true (strict) masks a pixel that is NODATA or NaN at any date; false masks
+    /// only a pixel missing at every date and keeps the others with their missing dates marked
+    /// in the sample's date mask (T×S×S) and zeroed, so normalisation leaves them 0 (the band
+    /// mean under `.statistics`). No effect on single-date tiles.
+    public var maskAnyDate = true
     /// Windows whose masked fraction is above this are skipped.
     public var maxNodataFraction = 0.5
     public var resampling: Resampling = .bilinear
@@ -56,7 +61,8 @@ public struct TileOptions: Sendable, Equatable {
 
     public init(bands: [BandSelector]? = nil, resolution: Double? = nil, windowSize: Int = 256, stride: Int? = nil,
                 labels: LabelMode = .proportions, classCount: Int? = nil, readTarget: Bool = false,
-                maxNodataFraction: Double = 0.5, resampling: Resampling = .bilinear, blockCacheBytes: Int? = nil) {
+                maskAnyDate: Bool = true, maxNodataFraction: Double = 0.5, resampling: Resampling = .bilinear,
+                blockCacheBytes: Int? = nil) {
         self.bands = bands
         self.resolution = resolution
         self.windowSize = windowSize
@@ -64,6 +70,7 @@ public struct TileOptions: Sendable, Equatable {
         self.labels = labels
         self.classCount = classCount
         self.readTarget = readTarget
+        self.maskAnyDate = maskAnyDate
         self.maxNodataFraction = maxNodataFraction
         self.resampling = resampling
         self.blockCacheBytes = blockCacheBytes

@@ -85,7 +85,8 @@ public struct WindowGrid: Sendable {
             }
             let l = SampleLayout(channels: bands.count, dates: tile.dateCount, size: o.windowSize,
                                  timeSeries: !tile.dates.isEmpty, labels: o.labels,
-                                 classes: classes?.count ?? 0, targetBands: targetBands)
+                                 classes: classes?.count ?? 0, targetBands: targetBands,
+                                 dateMask: !tile.dates.isEmpty && !o.maskAnyDate)
             let tileNames = bands.map { tile.bands[$0].name }
             if let first = layout {
                 if first != l {

@@ -19,9 +19,10 @@ public struct WindowStatus: Sendable, Equatable {
 ///
 /// A read fills, in order: the label (its NODATA and its extent mask pixels; a window already
 /// over the NODATA threshold stops here), the target, the image bands of every date (resampled
-/// onto the target grid; NODATA or NaN in any band masks the pixel), then zeroes every masked
-/// pixel in image, labels and target (−1 in hard labels) and applies the augmentation to all
-/// of them alike. Any failure — a truncated file, a block GDAL cannot decode — throws a
+/// onto the target grid; NODATA or NaN in any band masks the pixel — or, with a date mask, only
+/// that date of it, the pixel when every date is missing), then zeroes every masked pixel in
+/// image, labels and target (−1 in hard labels) and every missing date, and applies the
+/// augmentation to all of them alike. Any failure — a truncated file, a block GDAL cannot decode — throws a
 /// `DataError` naming the file; a window is never silently zero-filled.
 public final class WindowReader {
     public let grid: WindowGrid
@@ -80,11 +81,14 @@ public final class WindowReader {
         valid = Self.validFraction(mask, n)
         sample.validFraction = valid
 
-        // Masked in one, masked in all.
+        // Masked in one, masked in all. Image plane q is band q / T at date q % T; with a date
+        // mask, a missing date counts as masked for that plane (the date mask is 0 wherever
+        // the pixel mask is).
         let planes = layout.imageShape.count / n
         for q in 0..<planes {
             let img = sample.image.data + q * n
-            for p in 0..<n where mask[p] == 0 { img[p] = 0 }
+            let m = sample.dateMask.map { $0.data + (q % layout.dates) * n } ?? mask
+            for p in 0..<n where m[p] == 0 { img[p] = 0 }
         }
         if let pr = sample.proportions {
             for k in 0..<layout.classes { for p in 0..<n where mask[p] == 0 { pr.data[k * n + p] = 0 } }
@@ -118,10 +122,17 @@ public final class WindowReader {
 
     // MARK: - Parts
 
+    /// Reads every band at every date; NODATA or NaN clears the pixel mask, or with a date
+    /// mask that date's plane of it (a pixel then stays valid while any date is whole).
     private func readImage(_ plan: TilePlan, _ w: WindowRef, _ sample: WindowSample) throws {
         let layout = grid.layout
         let (n, dates) = (layout.pixels, layout.dates)
         let mask = sample.mask.data
+        let dateMask = sample.dateMask?.data
+        if let dateMask {
+            // Off the grid or without a label: missing at every date.
+            for t in 0..<dates { (dateMask + t * n).update(from: mask, count: n) }
+        }
         for (c, bi) in plan.bands.enumerated() {
             let band = plan.tile.bands[bi]
             for t in 0..<dates {
@@ -129,11 +140,19 @@ public final class WindowReader {
                 let dst = sample.image.data + (c * dates + t) * n
                 try BandResampler.read(src, raster: raster(src.path), onto: plan.grid, x: w.x, y: w.y, size: layout.size,
                                        resampling: grid.options.resampling, into: dst, scratch: &floatScratch)
+                let m = dateMask.map { $0 + t * n } ?? mask
                 if let nd = src.noData.map({ Float($0) }), !nd.isNaN {
-                    for p in 0..<n where dst[p].isNaN || dst[p] == nd { mask[p] = 0 }
+                    for p in 0..<n where dst[p].isNaN || dst[p] == nd { m[p] = 0 }
                 } else {
-                    for p in 0..<n where dst[p].isNaN { mask[p] = 0 }
+                    for p in 0..<n where dst[p].isNaN { m[p] = 0 }
                 }
+            }
+        }
+        if let dateMask {
+            for p in 0..<n where mask[p] != 0 {
+                var any = false
+                for t in 0..<dates where dateMask[t * n + p] != 0 { any = true; break }
+                if !any { mask[p] = 0 }
             }
         }
     }
@@ -218,6 +237,7 @@ public final class WindowReader {
             t.apply(sample.mask.data, scratch: scratch)
             if let pr = sample.proportions { for k in 0..<layout.classes { t.apply(pr.data + k * n, scratch: scratch) } }
             if let tg = sample.target { for b in 0..<layout.targetBands { t.apply(tg.data + b * n, scratch: scratch) } }
+            if let dm = sample.dateMask { for d in 0..<layout.dates { t.apply(dm.data + d * n, scratch: scratch) } }
         }
         if let h = sample.hardLabels {
             let tmp = UnsafeMutablePointer<Int32>.allocate(capacity: n)
