@@ -49,7 +49,7 @@ public struct DataConfig: Sendable {
     public var workers: Int
 
     static let keys = ["kind", "shards", "bands", "resolution", "window", "stride", "labels", "classes", "target",
-                       "max_nodata_fraction", "resampling", "block_cache_mb", "modality", "augment",
+                       "max_nodata_fraction", "mask_any_date", "resampling", "block_cache_mb", "modality", "augment",
                        "normalization", "validation_fraction", "workers"]
 
     init(_ json: [String: Any], file: String) throws {
@@ -115,6 +115,7 @@ public struct DataConfig: Sendable {
         guard (0...1).contains(t.maxNodataFraction) else {
             throw r.error("max_nodata_fraction", "must be between 0 and 1, got \(t.maxNodataFraction)")
         }
+        t.maskAnyDate = try r.bool("mask_any_date", default: true)
         t.resampling = try r.choice("resampling", default: TileOptions.Resampling.bilinear)
         if r.has("block_cache_mb") { t.blockCacheBytes = try r.positive("block_cache_mb") << 20 } else { _ = try r.int("block_cache_mb", default: 0) }
         tiles = t
@@ -142,7 +143,7 @@ public struct DataConfig: Sendable {
             try nr.rejectUnknown()
         }
         if kind != .tiles {
-            for k in ["bands", "resolution", "window", "stride", "labels", "target", "max_nodata_fraction", "resampling", "block_cache_mb"]
+            for k in ["bands", "resolution", "window", "stride", "labels", "target", "max_nodata_fraction", "mask_any_date", "resampling", "block_cache_mb"]
             where r.has(k) {
                 throw r.error(k, "applies to tile repositories only (data.kind is '\(kind.rawValue)')")
             }

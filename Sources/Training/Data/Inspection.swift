@@ -69,7 +69,7 @@ public struct Inspection {
     }
 
     /// Reads every sample once: the class shares of the valid pixels and the masked fraction.
-    private func histogram(_ d: ShardData, into r: inout ShardReport) throws {
+    private mutating func histogram(_ d: ShardData, into r: inout ShardReport) throws {
         let shapes = d.dataset.shapes, k = shapes.classes
         var counts = [Double](repeating: 0, count: k)
         var valid = 0.0, total = 0.0

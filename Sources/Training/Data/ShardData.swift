@@ -71,6 +71,7 @@ extension SampleShapes {
         var s = "image \(image.dims.map(String.init).joined(separator: "×"))"
         if let soft { s += ", proportions \(soft.dims.map(String.init).joined(separator: "×"))" }
         if let hard { s += ", labels \(hard.dims.isEmpty ? "per sample" : hard.dims.map(String.init).joined(separator: "×"))" }
+        if let target { s += ", targets \(target.dims.map(String.init).joined(separator: "×"))" }
         return s + ", \(classes) classes"
     }
 }

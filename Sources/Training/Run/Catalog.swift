@@ -13,6 +13,7 @@ public struct CatalogEntry: Codable, Sendable, Equatable {
     public var soft: [Int]?
     public var hard: [Int]?
     public var target: [Int]?
+    public var dateMask: [Int]?
     public var classes: Int
     public var scene: Bool
     public var bands: [String]?
@@ -28,6 +29,7 @@ public struct CatalogEntry: Codable, Sendable, Equatable {
         soft = s.soft?.dims
         hard = s.hard?.dims
         target = s.target?.dims
+        dateMask = s.dateMask?.dims
         classes = s.classes
         scene = d.sceneLabels
         bands = d.bandNames
@@ -36,6 +38,6 @@ public struct CatalogEntry: Codable, Sendable, Equatable {
 
     public var shapes: SampleShapes {
         SampleShapes(image: Shape(image), mask: Shape(mask), soft: soft.map(Shape.init), hard: hard.map(Shape.init),
-                     target: target.map(Shape.init), classes: classes)
+                     classes: classes, target: target.map(Shape.init), dateMask: dateMask.map(Shape.init))
     }
 }
