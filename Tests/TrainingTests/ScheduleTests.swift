@@ -68,5 +68,7 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(holdOut(count: 2000, fraction: 0.1, shard: "shard-000").validation, v)
         XCTAssertNotEqual(holdOut(count: 2000, fraction: 0.1, shard: "shard-001").validation, v)
         XCTAssertEqual(holdOut(count: 1, fraction: 0.9, shard: "x").train, [0], "at least one window trains")
+        XCTAssertEqual(holdOut(count: 3, fraction: 0.01, shard: "x").validation.count, 1, "at least one window validates")
+        XCTAssertEqual(holdOut(count: 3, fraction: 0, shard: "x").validation, [])
     }
 }

@@ -41,11 +41,14 @@ public struct RunConfig: @unchecked Sendable {
     public var stallAbortSeconds: Double
     /// Seconds between plain progress lines (non-terminal output).
     public var progressSeconds: Double
+    /// Redraw progress in place (nil: when stdout is a terminal and not under mpirun, which gives
+    /// ranks a pseudo-terminal even when its own output goes to a file).
+    public var progressLive: Bool?
 
     public var batch: Int { microBatch * microBatches }
 
     static let keys = ["run_dir", "seed", "mode", "reduction", "data", "models", "optimizer", "micro_batch", "micro_batches",
-                       "epochs", "round_fraction", "checkpoint", "threads", "timeline", "watchdog", "progress_seconds"]
+                       "epochs", "round_fraction", "checkpoint", "threads", "timeline", "watchdog", "progress_seconds", "progress_live"]
 
     /// Reads and checks `path`.
     public init(path: String) throws {
@@ -111,6 +114,8 @@ public struct RunConfig: @unchecked Sendable {
         }
         try w.rejectUnknown()
         progressSeconds = try r.double("progress_seconds", default: 10)
+        progressLive = r.has("progress_live") ? try r.bool("progress_live") : nil
+        if progressLive == nil { _ = try r.bool("progress_live", default: false) }
         try r.rejectUnknown()
     }
 
@@ -118,7 +123,7 @@ public struct RunConfig: @unchecked Sendable {
     /// the watchdog, progress, timeline and checkpoint settings — changing those is safe on resume.
     public var fingerprint: String {
         guard var json = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any] else { return "" }
-        for k in ["epochs", "watchdog", "progress_seconds", "timeline", "checkpoint", "threads", "run_dir"] { json[k] = nil }
+        for k in ["epochs", "watchdog", "progress_seconds", "progress_live", "timeline", "checkpoint", "threads", "run_dir"] { json[k] = nil }
         if var d = json["data"] as? [String: Any] {
             // Shard placement and loader threads do not change results.
             d["workers"] = nil

@@ -40,14 +40,17 @@ public final class ShardSampler {
 
 /// Splits a shard's `count` windows into training and validation: window i is held out when its
 /// stable hash (from the shard name and i) falls in the lowest `fraction`; at least one window
-/// trains. The split depends on neither the seed nor the placement.
+/// trains and, when `fraction` > 0, one is held out. The split depends on neither the seed nor the placement.
 public func holdOut(count: Int, fraction: Double, shard: String) -> (train: [Int], validation: [Int]) {
     var train: [Int] = [], val: [Int] = []
     let cut = UInt64(fraction * Double(UInt64.max >> 11)) << 11
-    for i in 0..<count {
-        var g = SplitMix64(seed: stableHash(shard) &+ UInt64(i))
-        if g.next() < cut { val.append(i) } else { train.append(i) }
-    }
+    let hash = { (i: Int) -> UInt64 in var g = SplitMix64(seed: stableHash(shard) &+ UInt64(i)); return g.next() }
+    for i in 0..<count { if hash(i) < cut { val.append(i) } else { train.append(i) } }
     if train.isEmpty, let last = val.popLast() { train.append(last) }
+    // A small shard still validates on one window (the one that hashes lowest).
+    if val.isEmpty, fraction > 0, train.count > 1, let i = train.min(by: { hash($0) < hash($1) }) {
+        train.removeAll { $0 == i }
+        val.append(i)
+    }
     return (train, val)
 }

@@ -21,6 +21,8 @@ public final class Trainer {
     var replicas: [Int: ModelReplica] = [:]
     var samplers: [Int: ShardSampler] = [:]
     var currentRound = 0
+    /// The time of the record being shown (see `progress`).
+    var clock: Double?
     /// Ranks that hold each model's current state.
     var holder: [[Int]]
     /// Last activity of each rank (rank 0's view, from the sync reports).
@@ -132,7 +134,11 @@ public final class Trainer {
         if world.rank == 0 {
             if !resumeNote.isEmpty { say(resumeNote) }
             let totals = Dictionary(uniqueKeysWithValues: cfg.models.indices.map { (cfg.models[$0].name, sch.totalSteps(model: $0)) })
-            progress = ProgressPrinter(models: cfg.models.map(\.name), totalSteps: totals, interval: cfg.progressSeconds)
+            // Steps reach rank 0 in bursts at sync points: rates and ETAs follow the time each step
+            // ended on its group (`clock`), not when its record arrived.
+            let live = cfg.progressLive ?? (isatty(STDOUT_FILENO) != 0 && !MPIRuntime.launchedByLauncher)
+            progress = ProgressPrinter(models: cfg.models.map(\.name), totalSteps: totals, live: live, interval: cfg.progressSeconds,
+                                       now: { [unowned self] in self.clock ?? Date().timeIntervalSince1970 })
             onProgress(progress!)
             say("rstrain: \(world.size) rank\(world.size == 1 ? "" : "s"), \(cfg.models.count) model\(cfg.models.count == 1 ? "" : "s"), \(cfg.data.shards.count) shard\(cfg.data.shards.count == 1 ? "" : "s"), \(cfg.mode.rawValue), \(cfg.reduction.rawValue) reduction, \(sch.rounds) rounds; run directory \(cfg.runDir)")
         }
@@ -176,7 +182,7 @@ public final class Trainer {
         }
         let span = timeline.begin("model transfer", category: "transfer")
         try Transfer.run(moves, world: world, groupComm: { mv in self.comm(forGroup: 0)! },
-                         replica: replica, watchdog: watchdog)
+                         replica: replica, watchdog: watchdog, hosts: setup.hosts)
         timeline.end(span)
         for mv in moves { holder[mv.model] = mv.to }
         if let run, let r = tasks.first.map({ _ in currentRound }) {

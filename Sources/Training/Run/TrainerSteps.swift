@@ -25,6 +25,9 @@ extension Trainer {
         }
     }
 
+    /// "1 (node07), 3 (node08)".
+    func describe(_ ranks: [Int]) -> String { ranks.map { "\($0) (\(setup.hosts[$0]))" }.joined(separator: ", ") }
+
     /// Shard s's sampler (same on every rank: its state is the micro-batch number).
     func sampler(_ s: Int) -> ShardSampler {
         if let x = samplers[s] { return x }
@@ -73,7 +76,7 @@ extension Trainer {
                 }
                 timeline.end(wait)
                 let span = timeline.begin("step", category: "compute")
-                let metrics = try watchdog.watch("the all-reduce of model \(rep.config.name), round \(r), step \(step)") {
+                let metrics = try watchdog.watch("the all-reduce of model \(rep.config.name), round \(r), step \(step) with ranks \(describe(ranks(ofGroup: t.group)))") {
                     try rep.step(batches, total: cfg.microBatches, comm: comm)
                 }
                 timeline.end(span, args: ["model": rep.config.name, "step": step, "allreduce_s": rep.lastCommSeconds])
@@ -86,7 +89,8 @@ extension Trainer {
                     records.append(["type": "step", "model": rep.config.name, "round": r, "step": step, "global_step": rep.optimizer.step,
                                     "shard": names.joined(separator: "+"), "loss": m.loss, "accuracy": m.accuracy,
                                     "samples": cfg.batch, "seconds": Date().timeIntervalSince1970 - t0,
-                                    "allreduce_seconds": rep.lastCommSeconds, "steps_in_round": t.steps])
+                                    "allreduce_seconds": rep.lastCommSeconds, "steps_in_round": t.steps,
+                                    "time": Date().timeIntervalSince1970])
                 }
             }
         }

@@ -41,11 +41,13 @@ extension Trainer {
             return ((o["type"] as? String) == "step" ? 0 : 1, m, (o["step"] as? Int) ?? 0)
         }
         let sorted = recs.sorted { key($0) < key($1) }
+        defer { clock = nil }
         let sch = setup.schedule
         for var o in sorted {
             o["segment"] = k
             try run.metrics.write(o)
             let name = o["model"] as? String ?? ""
+            clock = o["time"] as? Double
             if o["type"] as? String == "step" {
                 progress?.update(model: name, round: r, rounds: sch.rounds, step: (o["step"] as? Int ?? 0) + 1,
                                  stepsInRound: o["steps_in_round"] as? Int ?? 0, stepsDone: o["global_step"] as? Int ?? 0,
@@ -53,7 +55,8 @@ extension Trainer {
             } else {
                 let acc = o["accuracy"] as? Double ?? .nan, loss = o["loss"] as? Double ?? .nan
                 let shards = (o["shards"] as? [String] ?? []).joined(separator: "+")
-                progress?.roundEnd(model: name, round: r, summary: String(format: "validation on %@: loss %.4f, accuracy %.1f%%", shards, loss, 100 * acc))
+                let what = r >= sch.rounds ? "final validation" : "validation"
+                progress?.roundEnd(model: name, round: r, summary: String(format: "%@ on %@: loss %.4f, accuracy %.1f%%", what, shards, loss, 100 * acc))
                 if o["final"] as? Bool == true, let m = cfg.models.firstIndex(where: { $0.name == name }) {
                     var f = finalValidation[m] ?? StepMetrics()
                     f.lossSum += o["loss_sum"] as? Double ?? 0
@@ -69,7 +72,7 @@ extension Trainer {
     /// Brings every model's state to rank 0 (the groups keep theirs).
     func gatherModels() throws {
         let moves = cfg.models.indices.map { Transfer.Move(model: $0, from: holder[$0], to: [0]) }
-        try Transfer.run(moves, world: world, groupComm: { _ in self.world }, replica: replica, watchdog: watchdog)
+        try Transfer.run(moves, world: world, groupComm: { _ in self.world }, replica: replica, watchdog: watchdog, hosts: setup.hosts)
     }
 
     func saveCheckpoint(next: (Int, Int)) throws {

@@ -19,7 +19,7 @@ struct Transfer {
     /// model m (built on first use); `groupComm` is this rank's group (the `to` of the moves that
     /// include it), or the world in data-parallel mode.
     static func run(_ moves: [Move], world: Communicator, groupComm: (Move) -> Communicator,
-                    replica: (Int) throws -> ModelReplica, watchdog: Watchdog) throws {
+                    replica: (Int) throws -> ModelReplica, watchdog: Watchdog, hosts: [String]) throws {
         let me = world.rank
         var sends: [(Request, UnsafeMutableBufferPointer<Float>)] = []
         defer { for (_, b) in sends { b.deallocate() } }
@@ -41,7 +41,7 @@ struct Transfer {
                     let step = r.pack(into: buf)
                     (buf[buf.count - 2], buf[buf.count - 1]) = Self.encode(step)
                 } else {
-                    try watchdog.watch("model \(r.config.name) from rank \(mv.from.min()!)") {
+                    try watchdog.watch("model \(r.config.name) from rank \(mv.from.min()!) (\(hosts[mv.from.min()!]))") {
                         _ = try world.recv(buf, from: mv.from.min()!, tag: tagBase + mv.model)
                     }
                 }
@@ -49,7 +49,7 @@ struct Transfer {
             if mv.to.count > 1 {
                 let comm = groupComm(mv)
                 let root = mv.to.sorted().firstIndex(of: leader)!
-                try watchdog.watch("model \(r.config.name) from the group's leader, rank \(leader)") { try comm.broadcast(buf, root: root) }
+                try watchdog.watch("model \(r.config.name) from the group's leader, rank \(leader) (\(hosts[leader]))") { try comm.broadcast(buf, root: root) }
             }
             if me != leader || mv.from.min() != me {
                 r.unpack(UnsafeBufferPointer(rebasing: buf[0..<(buf.count - 2)]), step: Self.decode(buf[buf.count - 2], buf[buf.count - 1]))

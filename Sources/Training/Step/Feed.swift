@@ -30,6 +30,13 @@ public struct Feed: Sendable, Equatable {
 
     /// Picks the feed for a model (`spec`) on samples shaped `sample`; errors name models[i].
     public static func choose(spec: [String: Any], sample: SampleShapes, scene: Bool, key: String, file: String) throws -> Feed {
+        do { return try pick(spec: spec, sample: sample, scene: scene, key: key, file: file) } catch let e as ConfigError where e.context != file {
+            // A builder's own error ("model unet: key 'bands' ..."): name it by its place in the config.
+            throw ConfigError(key: "\(key).\(e.key)", "\(e.message) (\(e.context))", context: file)
+        }
+    }
+
+    private static func pick(spec: [String: Any], sample: SampleShapes, scene: Bool, key: String, file: String) throws -> Feed {
         let natural = try ModelZoo.build(spec, batch: 1)
         let outSpatial = natural.outputShape.spatial, inDims = Array(natural.inputShape.dims.dropFirst())
         let img = sample.image.dims, c = img[0]

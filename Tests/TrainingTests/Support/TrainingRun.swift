@@ -54,3 +54,42 @@ enum TrainingRun {
         return out
     }
 }
+
+extension TrainingRun {
+    /// Starts `mpirun -n n rstrain args` in the background; output goes to `log`.
+    static func start(_ n: Int, _ args: [String], log: String) throws -> Process {
+        guard onPath("mpirun") else { throw XCTSkip("mpirun is not on PATH") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mpirun", "--oversubscribe", "--allow-run-as-root", "-n", "\(n)", try rstrainBinary()] + args
+        var env = ProcessInfo.processInfo.environment.filter { k, _ in !k.hasPrefix("OMPI_") && !k.hasPrefix("PMIX_") }
+        env.merge(rootOK) { $1 }
+        p.environment = env
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = h
+        p.standardError = h
+        try p.run()
+        return p
+    }
+
+    /// Waits until `condition` holds (polling), or fails after `timeout` seconds.
+    static func wait(_ what: String, timeout: Double = 120, _ condition: () -> Bool) throws {
+        let end = Date().addingTimeInterval(timeout)
+        while !condition() {
+            guard Date() < end else { throw TestSetupError("timed out waiting for \(what)") }
+            usleep(20_000)
+        }
+    }
+
+    /// Checkpoint files written so far in a run directory.
+    static func checkpoints(_ runDir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: runDir + "/checkpoints")) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
+    }
+
+    /// The pids of the rstrain processes (ranks, not mpirun) running `config`.
+    static func ranks(of config: String) throws -> [Int32] {
+        let r = try runProcess("pgrep", ["-f", "^\(try rstrainBinary()) \(config)"])
+        return r.stdout.split(separator: "\n").compactMap { Int32($0) }
+    }
+}
