@@ -36,4 +36,30 @@ final class TrainerExactTests: XCTestCase {
         let fast = try run(2, "fast2", extra: ["reduction": "fast"])
         XCTAssertNotNil(try? TrainingRun.weights("\(fast.dir)/final/unet.h5"))
     }
+
+    /// Data-parallel mode: both models in sequence on all ranks, micro-batches from both shards
+    /// in proportion to their size; also placement-free. With a timeline, every rank writes a
+    /// Chrome trace of its compute, data waits, syncs and transfers.
+    func testDataParallelIsPlacementFreeAndTraced() throws {
+        let dp: [String: Any] = ["mode": "data_parallel", "micro_batches": 4, "round_fraction": 0.5]
+        let one = try run(1, "dp1", extra: dp)
+        var traced = dp
+        traced["timeline"] = true
+        let three = try run(3, "dp3", extra: traced)
+        for model in ["unet", "resnet"] {
+            XCTAssertEqual(try TrainingRun.weights("\(three.dir)/final/\(model).h5"), try TrainingRun.weights("\(one.dir)/final/\(model).h5"), model)
+        }
+        let schedule = try String(contentsOfFile: "\(three.dir)/schedule.jsonl").split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(schedule.filter { $0["steps"] != nil }.map { $0["model"] as? String }, ["unet", "resnet"], "one model per round")
+        XCTAssertEqual(schedule.first?["ranks"] as? [Int], [0, 1, 2])
+        for rank in 0..<3 {
+            var text = try String(contentsOfFile: "\(three.dir)/timeline/rank-\(rank).json").trimmingCharacters(in: .whitespacesAndNewlines)
+            if !text.hasSuffix("]") { text += "]" }
+            let events = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+            let cats = Set(events.compactMap { $0["cat"] as? String })
+            XCTAssertTrue(cats.isSuperset(of: ["compute", "data", "sync"]), "rank \(rank): \(cats)")
+            XCTAssertTrue(events.contains { ($0["pid"] as? Int) == rank })
+        }
+    }
 }

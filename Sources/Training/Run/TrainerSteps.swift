@@ -69,12 +69,14 @@ extension Trainer {
                 var batches: [(batch: SampleBatch, seed: UInt64)] = []
                 var shardsOfStep: [Int] = []
                 let wait = timeline.begin("data wait", category: "data")
+                let w0 = Date().timeIntervalSince1970
                 for d in mine where d.step == step {
                     guard let b = try loaders[d.shard]!.next() else { fatalError("loader ended early") }
                     batches.append((b, passSeed(model: t.model, d)))
                     shardsOfStep.append(d.shard)
                 }
                 timeline.end(wait)
+                let waited = Date().timeIntervalSince1970 - w0
                 let span = timeline.begin("step", category: "compute")
                 let metrics = try watchdog.watch("the all-reduce of model \(rep.config.name), round \(r), step \(step) with ranks \(describe(ranks(ofGroup: t.group)))") {
                     try rep.step(batches, total: cfg.microBatches, comm: comm)
@@ -89,7 +91,7 @@ extension Trainer {
                     records.append(["type": "step", "model": rep.config.name, "round": r, "step": step, "global_step": rep.optimizer.step,
                                     "shard": names.joined(separator: "+"), "loss": m.loss, "accuracy": m.accuracy,
                                     "samples": cfg.batch, "seconds": Date().timeIntervalSince1970 - t0,
-                                    "allreduce_seconds": rep.lastCommSeconds, "steps_in_round": t.steps,
+                                    "allreduce_seconds": rep.lastCommSeconds, "data_wait_seconds": waited, "steps_in_round": t.steps,
                                     "time": Date().timeIntervalSince1970])
                 }
             }
