@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
         discussion: "Benchmarks, not tests: run them side by side with the peer on the same machine."
     )
 
-    @Argument(help: "What to measure: sgemm, conv, or workload NAME (\(Workload.all.map(\.name).joined(separator: ", ")), or all).")
+    @Argument(help: "What to measure: sgemm, conv, reduce, or workload NAME (\(Workload.all.map(\.name).joined(separator: ", ")), or all).")
     var kernel: String
 
     @Argument(help: "The workload name, after `workload`.")
@@ -31,9 +31,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Rows of the --profile table.")
     var top: Int = 25
 
+    @OptionGroup(title: "bench reduce (under mpirun)") var reduceOptions: ReduceBenchOptions
+
     func validate() throws {
-        guard ["sgemm", "conv", "workload"].contains(kernel) else {
-            throw ValidationError("unknown benchmark '\(kernel)': expected sgemm, conv or workload NAME")
+        guard ["sgemm", "conv", "workload", "reduce"].contains(kernel) else {
+            throw ValidationError("unknown benchmark '\(kernel)': expected sgemm, conv, reduce or workload NAME")
         }
         if kernel == "workload" {
             guard let name else { throw ValidationError("bench workload needs a NAME: \(Workload.all.map(\.name).joined(separator: ", ")), or all") }
@@ -49,6 +51,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if kernel == "reduce" { return try ReduceBench.run(reduceOptions, seconds: seconds ?? 2, json: json) }
         BLAS.threads = BLASCore.defaultThreads(requested: threads)
         let report = BenchReport(json: json)
         if !json { print("BLAS core: \(BLASCore.summary)") }
