@@ -26,7 +26,7 @@ struct RunSetup {
     static func make(configPath: String, world: Communicator) throws -> RunSetup {
         // Rank 0 reads the file; every rank parses the same text.
         var text = ""
-        if world.rank == 0, let d = FileManager.default.contents(atPath: configPath) { text = String(decoding: d, as: UTF8.self) }
+        if world.rank == 0, let d = FileManager.default.contents(atPath: configPath) { text = inliningModelFiles(d) }
         text = try world.broadcast(string: text, root: 0)
         let hosts = try world.allgather(string: world.hostname)
         let config: RunConfig
@@ -108,6 +108,28 @@ struct RunSetup {
                                 epochs: config.epochs, roundFraction: config.roundFraction)
         return RunSetup(config: config, world: world, hosts: hosts, placement: placement, shards: shards, catalog: catalog,
                         split: split, normalization: normalization, statistics: statistics, feeds: feeds, schedule: schedule)
+    }
+
+    /// The config text with each `models[i].model` file reference replaced by the file's JSON,
+    /// so the files need exist only where rank 0 runs (and config.json records what ran).
+    /// Anything unreadable is left as it is, for the config check to report.
+    static func inliningModelFiles(_ data: Data) -> String {
+        let original = String(decoding: data, as: UTF8.self)
+        guard var json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              var models = json["models"] as? [Any] else { return original }
+        var changed = false
+        for i in models.indices {
+            guard var m = models[i] as? [String: Any], let path = m["model"] as? String,
+                  let d = FileManager.default.contents(atPath: path),
+                  let spec = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else { continue }
+            m["model"] = spec
+            models[i] = m
+            changed = true
+        }
+        guard changed else { return original }
+        json["models"] = models
+        guard let out = try? JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]) else { return original }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private struct Report: Codable {
