@@ -195,7 +195,8 @@ public final class ProgressPrinter {
 
 /// What ProgressPrinter knows of one model.
 private struct ModelState {
-    var round = 0, rounds = 0, step = 0, stepsInRound = 0, stepsDone = 0
+    // round −1: no report yet, so the first one (even in round 0) starts the round clock.
+    var round = -1, rounds = 0, step = 0, stepsInRound = 0, stepsDone = 0
     /// The first report this process saw: the base of the ETA's step rate.
     var firstTime: Double, firstDone: Int
     var lastTime = 0.0
