@@ -32,9 +32,19 @@ final class TrainerExactTests: XCTestCase {
             XCTAssertEqual(Set(shards), ["shard_000", "shard_001"], "\(model) visited \(shards)")
         }
         XCTAssertTrue(two.result.stdout.contains("validation accuracy"), two.result.stdout)
-        // The fast mode trains too (and is allowed to differ).
-        let fast = try run(2, "fast2", extra: ["reduction": "fast"])
-        XCTAssertNotNil(try? TrainingRun.weights("\(fast.dir)/final/unet.h5"))
+    }
+
+    /// Fast mode: the all-reduce overlapped with backward (bucket by bucket, non-blocking) gives
+    /// the same weights as the chunked one after backward — on 2 ranks each element is one
+    /// addition, a + b, whatever the order; and fast differs from exact only by rounding.
+    func testFastModeOverlappedOrNot() throws {
+        let chunked = try run(2, "fast2", extra: ["reduction": "fast"])
+        let overlapped = try run(2, "fast2-overlap", extra: ["reduction": "fast", "overlap_allreduce": true])
+        for model in ["unet", "resnet"] {
+            let a = try TrainingRun.weights("\(chunked.dir)/final/\(model).h5")
+            XCTAssertFalse(a.isEmpty)
+            XCTAssertEqual(try TrainingRun.weights("\(overlapped.dir)/final/\(model).h5"), a, model)
+        }
     }
 
     /// Data-parallel mode: both models in sequence on all ranks, micro-batches from both shards

@@ -152,6 +152,27 @@ public final class Executor {
         }
     }
 
+    /// `backward(mode:)` calling `afterNode(k)` once node k's backward is done (nodes run in
+    /// reverse order): from then on the parameter gradients of nodes k… are final for this pass,
+    /// which lets a data-parallel step start reducing them while earlier nodes still run.
+    public func backward(mode: Mode, afterNode: (Int) -> Void) {
+        for t in zeroOnBackward { t.zero() }
+        for k in graph.nodes.indices.reversed() {
+            graph.nodes[k].layer.backward(contexts[k], mode: Self.layerMode(mode, k))
+            afterNode(k)
+        }
+    }
+
+    /// The range of `parameters.grads` (flat offsets) node k writes; nil for a node without parameters.
+    public func gradientRange(ofNode k: Int) -> Range<Int>? {
+        let base = parameters.grads.base
+        let ranges = contexts[k].grads.map { ($0.data - base)..<($0.data - base + $0.count) }
+        guard let lo = ranges.map(\.lowerBound).min(), let hi = ranges.map(\.upperBound).max() else { return nil }
+        return lo..<hi
+    }
+
+    public var nodeCount: Int { graph.nodes.count }
+
     private func profiledForward(_ mode: Mode, _ p: ExecutorProfile) {
         for (k, n) in graph.nodes.enumerated() {
             let t0 = p.now()

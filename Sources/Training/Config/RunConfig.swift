@@ -36,6 +36,8 @@ public struct RunConfig: @unchecked Sendable {
     public var checkpointKeep: Int
     /// BLAS threads per rank (nil: the default — 1 per rank when ranks share a host; 1 in exact mode).
     public var threads: Int?
+    /// Fast mode: overlap the gradient all-reduce with the backward pass.
+    public var overlapAllreduce: Bool
     public var timeline: Bool
     public var stallWarnSeconds: Double
     public var stallAbortSeconds: Double
@@ -48,7 +50,7 @@ public struct RunConfig: @unchecked Sendable {
     public var batch: Int { microBatch * microBatches }
 
     static let keys = ["run_dir", "seed", "mode", "reduction", "data", "models", "optimizer", "micro_batch", "micro_batches",
-                       "epochs", "round_fraction", "checkpoint", "threads", "timeline", "watchdog", "progress_seconds", "progress_live"]
+                       "epochs", "round_fraction", "checkpoint", "threads", "overlap_allreduce", "timeline", "watchdog", "progress_seconds", "progress_live"]
 
     /// Reads and checks `path`.
     public init(path: String) throws {
@@ -104,6 +106,8 @@ public struct RunConfig: @unchecked Sendable {
         try ck.rejectUnknown()
         threads = r.has("threads") ? try r.positive("threads") : nil
         if threads == nil { _ = try r.int("threads", default: 0) }
+        overlapAllreduce = try r.bool("overlap_allreduce", default: false)
+        if overlapAllreduce && reduction == .exact { throw r.error("overlap_allreduce", "applies to the fast reduction only") }
         timeline = try r.bool("timeline", default: false)
         var w = ConfigReader(try r.optionalObject("watchdog") ?? [:], path: "watchdog", file: file)
         stallWarnSeconds = try w.double("warn_seconds", default: 60)

@@ -99,6 +99,7 @@ public final class Trainer {
         if let r = replicas[m] { return r }
         let r = try ModelReplica(index: m, config: cfg.models[m], feed: setup.feeds[m], microBatch: cfg.microBatch,
                                  sample: setup.catalog[0].shapes, reduction: cfg.reduction)
+        r.overlapReduction = cfg.overlapAllreduce
         replicas[m] = r
         return r
     }

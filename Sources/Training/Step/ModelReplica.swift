@@ -46,12 +46,20 @@ public final class ModelReplica {
         stateBefore = FloatBuffer(count: max(p.state.count, 1))
     }
 
-    /// Seconds of the last step's reduction spent in MPI.
-    public var lastCommSeconds: Double { reducer.lastCommSeconds }
+    /// Seconds of the last step spent waiting for its reduction (fast mode: what the overlap
+    /// with backward did not hide).
+    public var lastCommSeconds: Double { reducer.mode == .fast ? fastCommSeconds : reducer.lastCommSeconds }
+    var fastCommSeconds = 0.0
+    /// Overlap the fast all-reduce with backward (non-blocking collectives, config
+    /// `overlap_allreduce`) instead of one chunked all-reduce after it. On one host through shared
+    /// memory the non-blocking path costs more CPU than it hides (docs/config.md has the figures).
+    public var overlapReduction = false
+    lazy var overlap = OverlappedSum(executor: executor)
 
     /// Forward (and with `train`, backward) of one micro-batch; returns its metric sums.
     /// Gradients (of this micro-batch's mean loss) are left in the store's `grads`.
-    func run(_ batch: SampleBatch, train: Bool, seed: UInt64) throws -> StepMetrics {
+    func run(_ batch: SampleBatch, train: Bool, seed: UInt64, zeroGradients: Bool = true,
+             afterNode: ((Int) -> Void)? = nil) throws -> StepMetrics {
         let ex = executor, mode: Mode = train ? .training(seed: seed) : .inference
         feed.fill(batch, input: ex.value(model.input), targets: targets)
         ex.forward(mode: mode)
@@ -72,8 +80,8 @@ public final class ModelReplica {
             // d(sum) → d(mean of this micro-batch).
             let k: Float = sum.weight > 0 ? Float(1 / sum.weight) : 0
             for i in 0..<g.count { g.data[i] *= k }
-            ex.parameters.zeroGrads()
-            ex.backward(mode: mode)
+            if zeroGradients { ex.parameters.zeroGrads() }
+            if let afterNode { ex.backward(mode: mode, afterNode: afterNode) } else { ex.backward(mode: mode) }
         }
         return m
     }
@@ -107,6 +115,7 @@ public final class ModelReplica {
     /// depend on where the micro-batches ran). Returns the step's summed metrics, or nil if a
     /// loss or gradient was not finite anywhere (nothing is then changed).
     public func step(_ mine: [(batch: SampleBatch, seed: UInt64)], total: Int, comm: Communicator?) throws -> StepMetrics? {
+        if reducer.mode == .fast { return try fastStep(mine, total: total, comm: comm) }
         let p = executor.parameters, np = p.count, ns = p.state.count
         if ns > 0 { stateBefore.base.update(from: p.state.base, count: ns) }
         for (batch, seed) in mine {
@@ -127,6 +136,50 @@ public final class ModelReplica {
         p.grads.base.update(from: reduced.base, count: np)
         if ns > 0 { p.state.base.update(from: reduced.base + np, count: ns) }
         try optimizer.update(p, schedule: config.schedule)
+        return metrics
+    }
+
+    /// Fast mode: local micro-batches accumulate into the gradient buffer itself, which is then
+    /// all-reduced in place (in chunks, or bucket by bucket during the last local backward with
+    /// `overlapReduction`); the running statistics and metrics follow in one small all-reduce;
+    /// 1/total is folded into the optimizer's pass. Deterministic for a given number of ranks and
+    /// placement.
+    func fastStep(_ mine: [(batch: SampleBatch, seed: UInt64)], total: Int, comm: Communicator?) throws -> StepMetrics? {
+        let p = executor.parameters, ns = p.state.count
+        let shared = comm.map { $0.size > 1 } ?? false
+        if ns > 0 { stateBefore.base.update(from: p.state.base, count: ns) }
+        // tail: Σ running state after each micro-batch | loss sum, weight, correct, counted.
+        var tail = [Float](repeating: 0, count: ns + StepMetrics.count)
+        p.zeroGrads()
+        overlap.begin()
+        for (j, (batch, seed)) in mine.enumerated() {
+            if ns > 0 { p.state.base.update(from: stateBefore.base, count: ns) }
+            let hook: ((Int) -> Void)? = shared && overlapReduction && j == mine.count - 1 ? { [overlap] k in try? overlap.nodeDone(k, grads: p.grads, comm: comm!) } : nil
+            let m = try run(batch, train: true, seed: seed, zeroGradients: false, afterNode: hook)
+            for i in 0..<ns { tail[i] += p.state.base[i] }
+            tail[ns] += Float(m.lossSum); tail[ns + 1] += Float(m.weight); tail[ns + 2] += Float(m.correct); tail[ns + 3] += Float(m.counted)
+        }
+        if ns > 0 { p.state.base.update(from: stateBefore.base, count: ns) }
+        if shared, let comm {
+            let t1 = Date().timeIntervalSince1970
+            if overlapReduction {
+                try overlap.finish(grads: p.grads, comm: comm)
+            } else {
+                // In place, in chunks: large single messages are slower through shared memory.
+                for lo in stride(from: 0, to: p.count, by: 1 << 16) {
+                    try comm.allreduce(UnsafeMutableBufferPointer(start: p.grads.base + lo, count: min(1 << 16, p.count - lo)), op: .sum)
+                }
+            }
+            try tail.withUnsafeMutableBufferPointer { try comm.allreduce($0, op: .sum) }
+            fastCommSeconds = Date().timeIntervalSince1970 - t1
+        } else {
+            fastCommSeconds = 0
+        }
+        let metrics = StepMetrics(lossSum: Double(tail[ns]), weight: Double(tail[ns + 1]), correct: Double(tail[ns + 2]).rounded(),
+                                  counted: Double(tail[ns + 3]).rounded())
+        guard metrics.lossSum.isFinite, metrics.weight.isFinite else { return nil }
+        for i in 0..<ns { p.state.base[i] = tail[i] / Float(total) }
+        try optimizer.update(p, schedule: config.schedule, gradScale: 1 / Float(total))
         return metrics
     }
 
