@@ -77,4 +77,22 @@ final class TrainerResumeTests: XCTestCase {
         XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
         XCTAssertTrue(ok.stdout.contains("resuming unet at round 2"), ok.stdout)
     }
+
+    /// Fast mode resumes exactly on the same number of ranks: one epoch, then the same command with
+    /// two (a safe change: it resumes after the first), equals two epochs straight.
+    func testFastModeResumesExactlyOnTheSameRanks() throws {
+        let fast: [String: Any] = ["reduction": "fast", "epochs": 2]
+        let straightDir = TrainingRun.data + "/runs/fast-straight"
+        XCTAssertEqual(try TrainingRun.mpirun(2, [try TrainingRun.config("fast-straight", runDir: straightDir, extra: fast)]).status, 0)
+        let dir = TrainingRun.data + "/runs/fast-resumed"
+        var first = fast
+        first["epochs"] = 1
+        XCTAssertEqual(try TrainingRun.mpirun(2, [try TrainingRun.config("fast-resumed", runDir: dir, extra: first)]).status, 0)
+        let second = try TrainingRun.mpirun(2, [try TrainingRun.config("fast-resumed", runDir: dir, extra: fast)])
+        XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
+        XCTAssertTrue(second.stdout.contains("resuming unet at round 2"), second.stdout)
+        for model in ["unet", "resnet"] {
+            XCTAssertEqual(try TrainingRun.weights("\(dir)/final/\(model).h5"), try TrainingRun.weights("\(straightDir)/final/\(model).h5"), model)
+        }
+    }
 }
