@@ -3,16 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-final class HDF5FileTests: XCTestCase {
-    var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "rstrain-hdf5-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class HDF5FileTests: ScratchTestCase {
     let a = (0..<20).map { Float($0) * 1.25 - 3 }                     // 4×5
     let b = (0..<36).map { Float(sin(Double($0))) }                    // 6×3×2
 

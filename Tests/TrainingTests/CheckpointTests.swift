@@ -7,23 +7,12 @@ import XCTest
 
 /// Checkpoints on real files: bit-for-bit round trips, pruning, damaged files skipped for the
 /// previous one, h5py reading the layout the doc comment promises, final weights files.
-final class CheckpointTests: XCTestCase {
-    var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "rstrain-ckpt-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class CheckpointTests: ScratchTestCase {
     // MARK: Fixtures
 
     typealias Specs = [(name: String, spec: TensorSpec)]
 
-    func spec(_ name: String, _ dims: [Int]) -> (name: String, spec: TensorSpec) {
-        (name, TensorSpec(name, Shape(dims), .normal(std: 1)))
-    }
+    func spec(_ name: String, _ dims: [Int]) -> (name: String, spec: TensorSpec) { namedSpec(name, dims) }
 
     var unetParams: Specs { [spec("enc1.conv1.weight", [4, 3, 3, 3]), spec("enc1.conv1.bias", [4]), spec("head.weight", [2, 4])] }
     var unetState: Specs { [spec("enc1.bn.running_mean", [4]), spec("enc1.bn.running_var", [4])] }

@@ -20,6 +20,7 @@ final class ExampleRunConfigTests: XCTestCase {
             let r = try! runProcess(exe, ["synth"] + a + ["--shards", "2", "--seed", "2"], timeout: 300)
             precondition(r.status == 0, r.stderr)
         }
+        ScratchCleanup.remove(dir)
         return dir
     }()
 

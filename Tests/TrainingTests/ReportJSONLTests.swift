@@ -1,17 +1,9 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Training
 
-final class ReportJSONLTests: XCTestCase {
-    var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "rstrain-jsonl-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class ReportJSONLTests: ScratchTestCase {
     func text(_ path: String) -> String { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
 
     func testLineHasSortedKeysShortestNumbersAndSpecialValuesAsStrings() throws {

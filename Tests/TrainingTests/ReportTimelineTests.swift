@@ -3,16 +3,7 @@ import TestSupport
 import XCTest
 @testable import Training
 
-final class ReportTimelineTests: XCTestCase {
-    var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "rstrain-timeline-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
+final class ReportTimelineTests: ScratchTestCase {
     /// A fake µs clock the test moves by hand; counts its reads.
     final class FakeClock {
         var t = 1_000_000.0

@@ -47,6 +47,12 @@ final class ScheduleTests: XCTestCase {
         // Smooth weighted round-robin with weights 3:1: 0 0 1 0 | 0 0 1 0.
         XCTAssertEqual(seq, [0, 0, 1, 0, 0, 0, 1, 0])
         XCTAssertEqual(s.drawnBefore(round: 1), [seq.filter { $0 == 0 }.count * 5 / 2, seq.filter { $0 == 1 }.count * 5 / 2])
+        // Mid-round (a checkpoint after 2 steps of round 1): the first 2 steps' 6 + 2 micro-batches more.
+        let two = Schedule(mode: .dataParallel, models: 1, trainCounts: [30, 10], microBatch: 2, microBatches: 4,
+                           epochs: 2, roundFraction: 1)
+        XCTAssertEqual(two.drawn(round: 1, steps: 2), [15 + 6, 5 + 2])
+        XCTAssertEqual(two.drawn(round: 1, steps: 99), [30, 10], "steps past the visit's end count as its end")
+        XCTAssertEqual(s.drawn(round: 0, steps: 0), [0, 0])
     }
 
     func testSamplerCoversEveryTrainingWindowEachPass() {

@@ -80,10 +80,15 @@ public struct Schedule: Sendable, Equatable {
     }
 
     /// Micro-batches drawn from each shard before round `r` (the samplers' state at its start).
-    public func drawnBefore(round r: Int) -> [Int] {
+    public func drawnBefore(round r: Int) -> [Int] { drawn(round: r, steps: 0) }
+
+    /// Micro-batches drawn from each shard once every task of round `r` has done `steps` steps.
+    public func drawn(round r: Int, steps: Int) -> [Int] {
         var drawn = [Int](repeating: 0, count: trainCounts.count)
-        for rr in 0..<r {
-            for t in tasks(round: rr) { for s in shardSequence(group: t.group, steps: t.steps) { drawn[s] += 1 } }
+        for rr in 0...r where rr < rounds {
+            for t in tasks(round: rr) {
+                for s in shardSequence(group: t.group, steps: rr < r ? t.steps : min(steps, t.steps)) { drawn[s] += 1 }
+            }
         }
         return drawn
     }

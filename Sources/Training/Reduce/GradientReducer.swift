@@ -41,7 +41,9 @@ public final class GradientReducer {
     private var accumulator: FloatBuffer?
     private var maxBits: Int32 = 0                // largest |x| bits of the added terms
     // exact
-    private var terms: [FloatBuffer] = []         // pool; the first `addedTerms` hold this step's terms
+    private var terms: [FloatBuffer] = []         // pool; the first `copiedTerms` hold this step's copies
+    private var copiedTerms = 0
+    private var borrowed: [UnsafeMutablePointer<Float>] = [] // terms added without a copy
     private var bucketMaxBits: [Int32]            // [segments.count] largest |x| bits per bucket
     private var header: [Int32]                   // [segments.count + 2] bucket maxima, T, −T
     private var sums: UnsafeMutableBufferPointer<Int64>? // [1 + chunk] term count, fixed-point sums
@@ -87,13 +89,29 @@ public final class GradientReducer {
                                     : ReduceKernels.accumulate(src, into: acc, count: length)
             maxBits = max(maxBits, m)
         case .exact:
-            if addedTerms == terms.count { terms.append(FloatBuffer(count: length)) }
-            let dst = terms[addedTerms].base
+            if copiedTerms == terms.count { terms.append(FloatBuffer(count: length)) }
+            let dst = terms[copiedTerms].base
+            copiedTerms += 1
             for b in 0..<segments.count where segments[b] > 0 {
                 let m = ReduceKernels.copy(src + starts[b], to: dst + starts[b], count: segments[b])
                 bucketMaxBits[b] = max(bucketMaxBits[b], m)
             }
         }
+        addedTerms += 1
+    }
+
+    /// Adds a local term without copying it (exact mode; fast mode sums it at once as `add`):
+    /// `term` must stay unchanged until `reduce` returns — except that it may be `reduce`'s
+    /// own output, which is written chunk by chunk only after that chunk was read. Saves a pass
+    /// over the vector and its copy: the trainer lends the gradient buffer of its last micro-batch.
+    public func add(borrowing term: UnsafeMutableBufferPointer<Float>) {
+        guard mode == .exact else { return add(UnsafeBufferPointer(term)) }
+        precondition(term.count == length, "GradientReducer.add: term of \(term.count) floats, expected \(length)")
+        guard length > 0, let src = term.baseAddress else { addedTerms += 1; return }
+        for b in 0..<segments.count where segments[b] > 0 {
+            bucketMaxBits[b] = max(bucketMaxBits[b], ReduceKernels.maxMagnitudeBits(src + starts[b], count: segments[b]))
+        }
+        borrowed.append(src)
         addedTerms += 1
     }
 
@@ -150,7 +168,7 @@ public final class GradientReducer {
         // 2–4 chunk by chunk, so that the chunk's Int64 sums stay in cache from the quantisation
         // through MPI to the conversion. Slot 0 carries the local term count.
         let s = sums!.baseAddress!, o = out.baseAddress
-        let termBases = terms.prefix(addedTerms).map(\.base)
+        let termBases = terms.prefix(copiedTerms).map(\.base) + borrowed
         var at = 0
         repeat {
             let n = min(Self.chunk, length - at)
@@ -202,6 +220,8 @@ public final class GradientReducer {
 
     private func clear() {
         addedTerms = 0
+        copiedTerms = 0
+        borrowed = []
         maxBits = 0
         for b in 0..<bucketMaxBits.count { bucketMaxBits[b] = 0 }
     }

@@ -15,6 +15,13 @@ enum ReduceKernels {
 
     /// dst[i] = src[i], i < n; returns the largest |src[i]| bit pattern (0 for n = 0).
     @inline(__always)
+    /// Largest |x| bit pattern of src[0..<n] (as `copy` gives, without the copy).
+    static func maxMagnitudeBits(_ src: UnsafePointer<Float>, count n: Int) -> Int32 {
+        var m: Int32 = 0
+        for i in 0..<n { m = max(m, Int32(bitPattern: src[i].bitPattern) & magnitudeMask) }
+        return m
+    }
+
     static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count n: Int) -> Int32 {
         var m: Int32 = 0
         for i in 0..<n {

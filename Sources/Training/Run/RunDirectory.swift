@@ -91,7 +91,8 @@ final class RunDirectory {
         lastSequence += 1
         let state: [String: Any] = [
             "round": next.0, "segment": next.1, "fingerprint": config.fingerprint, "seed": config.seed,
-            "samplers": sch.drawnBefore(round: next.0),
+            // Each shard sampler's state: the micro-batches it has given out.
+            "samplers": sch.drawn(round: next.0, steps: next.1 * (config.checkpointEvery ?? 20)),
             "models": replicas.map { ["name": $0.config.name, "spec": $0.config.spec, "optimizer_step": $0.optimizer.step] as [String: Any] },
         ]
         let data = try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys])

@@ -23,10 +23,10 @@ public final class ModelReplica {
     public let optimizer: any Optimizer
     public let feed: Feed
     let targets: FeedTargets
-    let reducer: GradientReducer
-    /// One micro-batch's contribution: gradients | running state | metrics.
-    let term: FloatBuffer
-    let reduced: FloatBuffer
+    /// Exact mode: the gradients (one bucket per parameter tensor), and the running state with
+    /// the metrics (one bucket per tensor and per metric), each summed over the group.
+    let gradReducer: GradientReducer
+    let tailReducer: GradientReducer
     let stateBefore: FloatBuffer
     public var parameters: ParameterStore { executor.parameters }
 
@@ -39,17 +39,16 @@ public final class ModelReplica {
         optimizer = try config.makeOptimizer(count: executor.parameters.count)
         targets = FeedTargets(output: model.outputShape, sample: sample, task: model.task)
         let p = executor.parameters
-        let segments = p.entries.map(\.count) + p.stateEntries.map(\.count) + [Int](repeating: 1, count: StepMetrics.count)
-        reducer = GradientReducer(mode: reduction == .exact ? .exact : .fast, segments: segments)
-        term = FloatBuffer(count: p.count + p.state.count + StepMetrics.count)
-        reduced = FloatBuffer(count: term.count)
+        let mode: ReductionMode = reduction == .exact ? .exact : .fast
+        gradReducer = GradientReducer(mode: mode, segments: mode == .exact ? p.entries.map(\.count) : [])
+        tailReducer = GradientReducer(mode: mode, segments: p.stateEntries.map(\.count) + [Int](repeating: 1, count: StepMetrics.count))
         stateBefore = FloatBuffer(count: max(p.state.count, 1))
     }
 
     /// Seconds of the last step spent waiting for its reduction (fast mode: what the overlap
     /// with backward did not hide).
-    public var lastCommSeconds: Double { reducer.mode == .fast ? fastCommSeconds : reducer.lastCommSeconds }
-    var fastCommSeconds = 0.0
+    public var lastCommSeconds: Double { tailReducer.mode == .fast ? fastCommSeconds : exactCommSeconds }
+    var fastCommSeconds = 0.0, exactCommSeconds = 0.0
     /// Overlap the fast all-reduce with backward (non-blocking collectives, config
     /// `overlap_allreduce`) instead of one chunked all-reduce after it. On one host through shared
     /// memory the non-blocking path costs more CPU than it hides (docs/config.md has the figures).
@@ -115,26 +114,28 @@ public final class ModelReplica {
     /// depend on where the micro-batches ran). Returns the step's summed metrics, or nil if a
     /// loss or gradient was not finite anywhere (nothing is then changed).
     public func step(_ mine: [(batch: SampleBatch, seed: UInt64)], total: Int, comm: Communicator?) throws -> StepMetrics? {
-        if reducer.mode == .fast { return try fastStep(mine, total: total, comm: comm) }
-        let p = executor.parameters, np = p.count, ns = p.state.count
+        if tailReducer.mode == .fast { return try fastStep(mine, total: total, comm: comm) }
+        let p = executor.parameters, ns = p.state.count
         if ns > 0 { stateBefore.base.update(from: p.state.base, count: ns) }
-        for (batch, seed) in mine {
+        var tail = [Float](repeating: 0, count: ns + StepMetrics.count)
+        for (j, (batch, seed)) in mine.enumerated() {
             if ns > 0 { p.state.base.update(from: stateBefore.base, count: ns) }
             let m = try run(batch, train: true, seed: seed)
-            term.base.update(from: p.grads.base, count: np)
-            if ns > 0 { (term.base + np).update(from: p.state.base, count: ns) }
-            let t = term.base + np + ns
-            t[0] = Float(m.lossSum); t[1] = Float(m.weight); t[2] = Float(m.correct); t[3] = Float(m.counted)
-            reducer.add(UnsafeBufferPointer(term.buffer))
+            // The last micro-batch's gradients are lent, not copied: the sum is written over them.
+            if j == mine.count - 1 { gradReducer.add(borrowing: p.grads.buffer) } else { gradReducer.add(UnsafeBufferPointer(p.grads.buffer)) }
+            for i in 0..<ns { tail[i] = p.state.base[i] }
+            tail[ns] = Float(m.lossSum); tail[ns + 1] = Float(m.weight); tail[ns + 2] = Float(m.correct); tail[ns + 3] = Float(m.counted)
+            tail.withUnsafeBufferPointer { tailReducer.add($0) }
         }
-        let ok = try reducer.reduce(over: comm, totalTerms: total, scale: 1 / Float(total), into: reduced.buffer)
+        let okGrads = try gradReducer.reduce(over: comm, totalTerms: total, scale: 1 / Float(total), into: p.grads.buffer)
+        let okTail = try tail.withUnsafeMutableBufferPointer { try tailReducer.reduce(over: comm, totalTerms: total, scale: 1 / Float(total), into: $0) }
+        exactCommSeconds = gradReducer.lastCommSeconds + tailReducer.lastCommSeconds
         if ns > 0 { p.state.base.update(from: stateBefore.base, count: ns) }
-        guard ok else { return nil }
-        let t = reduced.base + np + ns, scale = Double(total)
-        let metrics = StepMetrics(lossSum: Double(t[0]) * scale, weight: Double(t[1]) * scale,
-                                  correct: (Double(t[2]) * scale).rounded(), counted: (Double(t[3]) * scale).rounded())
-        p.grads.base.update(from: reduced.base, count: np)
-        if ns > 0 { p.state.base.update(from: reduced.base + np, count: ns) }
+        guard okGrads, okTail else { return nil }
+        let scale = Double(total)
+        let metrics = StepMetrics(lossSum: Double(tail[ns]) * scale, weight: Double(tail[ns + 1]) * scale,
+                                  correct: (Double(tail[ns + 2]) * scale).rounded(), counted: (Double(tail[ns + 3]) * scale).rounded())
+        if ns > 0 { p.state.base.update(from: tail, count: ns) }
         try optimizer.update(p, schedule: config.schedule)
         return metrics
     }

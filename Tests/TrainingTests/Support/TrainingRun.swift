@@ -15,6 +15,7 @@ enum TrainingRun {
         let r = try! runProcess(try! rstrainBinary(), ["synth", "--preset", "sentinel2", "--out", dir + "/data", "--shards", "2",
                                                        "--tiles-per-shard", "1", "--size", "128", "--seed", "3"], timeout: 120)
         precondition(r.status == 0, "synth failed: \(r.stderr)")
+        ScratchCleanup.remove(dir)
         return dir
     }()
 
@@ -91,5 +92,23 @@ extension TrainingRun {
     static func ranks(of config: String) throws -> [Int32] {
         let r = try runProcess("pgrep", ["-f", "^\(try rstrainBinary()) \(config)"])
         return r.stdout.split(separator: "\n").compactMap { Int32($0) }
+    }
+}
+
+/// Removes scratch directories shared by several test classes once the whole bundle has run.
+final class ScratchCleanup: NSObject, XCTestObservation {
+    nonisolated(unsafe) private static var shared: ScratchCleanup?
+    private var dirs: [String] = []
+
+    static func remove(_ dir: String) {
+        if shared == nil {
+            shared = ScratchCleanup()
+            XCTestObservationCenter.shared.addTestObserver(shared!)
+        }
+        shared!.dirs.append(dir)
+    }
+
+    func testBundleDidFinish(_ testBundle: Bundle) {
+        for d in dirs { try? FileManager.default.removeItem(atPath: d) }
     }
 }
