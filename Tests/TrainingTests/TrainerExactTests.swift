@@ -32,6 +32,15 @@ final class TrainerExactTests: XCTestCase {
             XCTAssertEqual(Set(shards), ["shard_000", "shard_001"], "\(model) visited \(shards)")
         }
         XCTAssertTrue(two.result.stdout.contains("validation accuracy"), two.result.stdout)
+        // The final weights say how the model saw the data (h5py reads it): spec, bands, statistics.
+        guard onPath("python3") else { return }
+        let py = try runProcess("python3", ["-c", """
+            import h5py, json, sys
+            f = h5py.File(sys.argv[1], "r")
+            m = json.loads(f.attrs["rstrain_model"]); d = json.loads(f.attrs["rstrain_data"]); n = json.loads(f.attrs["rstrain_normalization"])
+            print(m["arch"], len(d["bands"]), d["bands"][0], d["window"], d["classes"], n["type"], len(n["mean"]))
+            """, "\(two.dir)/final/unet.h5"])
+        XCTAssertEqual(py.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "unet 10 B02 32 8 statistics 10", py.stderr)
     }
 
     /// Fast mode: the all-reduce overlapped with backward (bucket by bucket, non-blocking) gives

@@ -11,10 +11,12 @@ public enum FinalWeights {
         ((runDir as NSString).appendingPathComponent("final") as NSString).appendingPathComponent(model + ".h5")
     }
 
-    /// Saves `store` atomically as `path(model:runDir:)`, creating `final/` if needed.
+    /// Saves `store` atomically as `path(model:runDir:)`, creating `final/` if needed, with
+    /// `attributes` as string attributes of the root (what prediction needs to read a scene as
+    /// training did: the model spec, bands, resolution, normalisation — JSON texts).
     /// - Returns: the file's path.
     @discardableResult
-    public static func write(_ store: ParameterStore, model: String, runDir: String) throws -> String {
+    public static func write(_ store: ParameterStore, model: String, runDir: String, attributes: [String: String] = [:]) throws -> String {
         let path = Self.path(model: model, runDir: runDir)
         guard !model.isEmpty, !model.contains("/"), !model.hasPrefix(".") else {
             throw DataError(path: path, "model name '\(model)' cannot be a file name (empty, '/', or leading '.')")
@@ -25,7 +27,10 @@ public enum FinalWeights {
         } catch {
             throw DataError(path: dir, "cannot create the final weights directory: \(error.localizedDescription)")
         }
-        try WeightsFile.save(store, to: path)
+        try HDF5File.writeAtomically(path) { f in
+            try WeightsFile.write(store, into: f)
+            for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try f.setAttribute(k, v) }
+        }
         return path
     }
 }

@@ -83,6 +83,29 @@ extension Trainer {
         try run.checkpoint(next: next, config: cfg, schedule: setup.schedule, replicas: cfg.models.indices.map { try replica($0) })
     }
 
+    /// What a final weights file says of how its model saw the data (for `predict`), as JSON texts.
+    func metadata(_ m: Int) throws -> [String: String] {
+        func json(_ v: Any) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+        }
+        let c = setup.catalog[0], t = cfg.data.tiles
+        var out: [String: String] = [
+            "rstrain_model": try json(cfg.models[m].spec),
+            "rstrain_data": try json([
+                "kind": cfg.data.kind.rawValue, "classes": c.classes, "sample": c.image,
+                "window": t.windowSize, "labels": t.labels.rawValue, "resampling": t.resampling.rawValue,
+                "resolution": t.resolution ?? NSNull(), "bands": c.bands ?? NSNull(),
+                "modality": cfg.data.so2sat.rawValue,
+            ] as [String: Any]),
+        ]
+        switch setup.normalization {
+        case .identity: out["rstrain_normalization"] = try json(["type": "none"])
+        case .affine(let scale, let offset): out["rstrain_normalization"] = try json(["type": "affine", "scale": scale, "offset": offset])
+        case .statistics(let s): out["rstrain_normalization"] = try json(["type": "statistics", "mean": s.mean, "std": s.std, "count": s.count])
+        }
+        return out
+    }
+
     /// The end: final weights, the final validation figure per model, where the outputs are.
     func finish() throws {
         try gatherModels()
@@ -92,7 +115,7 @@ extension Trainer {
         var lines: [String] = []
         for m in cfg.models.indices {
             let r = try replica(m)
-            let path = try FinalWeights.write(r.parameters, model: cfg.models[m].name, runDir: cfg.runDir)
+            let path = try FinalWeights.write(r.parameters, model: cfg.models[m].name, runDir: cfg.runDir, attributes: try metadata(m))
             if let f = finalValidation[m] {
                 let classes = setup.catalog[0].classes
                 if r.model.task == .classification {
