@@ -7,7 +7,7 @@ extension Trainer {
     /// A sync point: reports to rank 0, its decision back. Returns true when the run must stop.
     /// `checkpoint`: the (round, segment) a checkpoint taken here resumes at.
     func meet(round r: Int, segment k: Int, failure: String?, checkpoint: (Int, Int)?) throws -> Bool {
-        var report: [String: Any] = ["records": records, "activity": k < 0 ? "end of round \(r)" : "round \(r), segment \(k)"]
+        var report: [String: Any] = ["records": records.map(Self.jsonSafe), "activity": k < 0 ? "end of round \(r)" : "round \(r), segment \(k)"]
         if let failure { report["failure"] = failure }
         records = []
         let text = String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self)
@@ -31,6 +31,15 @@ extension Trainer {
         if decision == "stop" { return true }
         if decision == "checkpoint", let at = checkpoint { try saveCheckpoint(next: at) }
         return false
+    }
+
+    /// JSON has no NaN or infinity: they travel (and are written, as JSONLWriter does) as the
+    /// strings "nan", "inf", "-inf".
+    static func jsonSafe(_ record: [String: Any]) -> [String: Any] {
+        record.mapValues { v in
+            guard let d = v as? Double, !d.isFinite else { return v }
+            return d.isNaN ? "nan" : (d > 0 ? "inf" : "-inf")
+        }
     }
 
     /// Rank 0: writes the gathered records in a fixed order and updates the progress display.
@@ -116,7 +125,7 @@ extension Trainer {
         for m in cfg.models.indices {
             let r = try replica(m)
             let path = try FinalWeights.write(r.parameters, model: cfg.models[m].name, runDir: cfg.runDir, attributes: try metadata(m))
-            if let f = finalValidation[m] {
+            if let f = finalValidation[m], f.weight > 0 {
                 let classes = setup.catalog[0].classes
                 if r.model.task == .classification {
                     lines.append(String(format: "  %@: validation accuracy %.1f%% (chance %.1f%%), loss %.4f over %.0f labelled pixels/samples; weights %@",
@@ -125,7 +134,7 @@ extension Trainer {
                     lines.append(String(format: "  %@: validation loss %.4f; weights %@", cfg.models[m].name, f.loss, path))
                 }
             } else {
-                lines.append("  \(cfg.models[m].name): weights \(path)")
+                lines.append("  \(cfg.models[m].name): no held-out windows to validate on (data.validation_fraction); weights \(path)")
             }
         }
         run.metrics.close()
