@@ -48,10 +48,6 @@ public struct DataConfig: Sendable {
     /// Loader threads per rank.
     public var workers: Int
 
-    static let keys = ["kind", "shards", "bands", "resolution", "window", "stride", "labels", "classes", "target",
-                       "max_nodata_fraction", "mask_any_date", "resampling", "block_cache_mb", "modality", "augment",
-                       "normalization", "validation_fraction", "workers"]
-
     init(_ json: [String: Any], file: String) throws {
         var r = ConfigReader(json, path: "data", file: file)
         kind = try r.choice("kind", default: .tiles)

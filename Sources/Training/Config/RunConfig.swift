@@ -49,9 +49,6 @@ public struct RunConfig: @unchecked Sendable {
 
     public var batch: Int { microBatch * microBatches }
 
-    static let keys = ["run_dir", "seed", "mode", "reduction", "data", "models", "optimizer", "micro_batch", "micro_batches",
-                       "epochs", "round_fraction", "checkpoint", "threads", "overlap_allreduce", "timeline", "watchdog", "progress_seconds", "progress_live"]
-
     /// Reads and checks `path`.
     public init(path: String) throws {
         var isDir: ObjCBool = false

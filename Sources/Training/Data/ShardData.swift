@@ -56,8 +56,10 @@ public final class ShardData {
     }
 
     /// Whether samples carry labels per sample (scene classification) rather than per pixel.
-    public var sceneLabels: Bool { data(\.hard)?.dims.isEmpty ?? false || (dataset.shapes.soft?.dims.count ?? 0) == 1 }
-    private func data(_ k: KeyPath<SampleShapes, Shape?>) -> Shape? { dataset.shapes[keyPath: k] }
+    public var sceneLabels: Bool {
+        let s = dataset.shapes
+        return s.hard.map { $0.dims.isEmpty } ?? false || s.soft.map { $0.dims.count == 1 } ?? false
+    }
 
     /// Per-band statistics of up to `limit` training samples (the first ones of `indices`).
     public func statistics(indices: [Int], limit: Int = 64) throws -> BandStatistics {

@@ -16,7 +16,8 @@ public final class Trainer {
     let restart: Bool
     let watchdog: Watchdog
     let sync: SyncPoint
-    /// This rank's group communicator (round-robin) — the ranks that own the same shards.
+    /// The ranks this rank trains with: its group (the ranks owning the same shards) in
+    /// round-robin, the world in data-parallel mode; nil for a rank that owns no shard.
     let groupComm: Communicator?
     var replicas: [Int: ModelReplica] = [:]
     var samplers: [Int: ShardSampler] = [:]
@@ -40,8 +41,7 @@ public final class Trainer {
     /// Runs the config; returns the process exit status.
     public static func main(configPath: String, restart: Bool) -> Int32 {
         do {
-            let level = try MPIRuntime.initialize(threadLevel: .funneled)
-            _ = level
+            _ = try MPIRuntime.initialize(threadLevel: .funneled)
             let world = Communicator.world
             let prefix = world.rank == 0 ? "" : "[rank \(world.rank) \(world.hostname)] "
             // Rank 0 speaks on stdout (through the progress display once it exists); the
@@ -84,7 +84,7 @@ public final class Trainer {
         watchdog = Watchdog(warn: cfg.stallWarnSeconds, abort: cfg.stallAbortSeconds, say: say)
         sync = SyncPoint(world: world, hosts: setup.hosts, warn: cfg.stallWarnSeconds, abort: cfg.stallAbortSeconds, say: say)
         let g = setup.placement.group(of: world.rank)
-        groupComm = cfg.mode == .roundRobin ? try world.split(color: g, key: world.rank) : nil
+        groupComm = cfg.mode == .roundRobin ? try world.split(color: g, key: world.rank) : world
         holder = Array(repeating: [0], count: cfg.models.count)
         activity = Array(repeating: "start", count: world.size)
         run = world.rank == 0 ? try RunDirectory(cfg.runDir, restart: restart, keep: cfg.checkpointKeep) : nil
@@ -107,10 +107,6 @@ public final class Trainer {
     /// The ranks that train on logical group g.
     func ranks(ofGroup g: Int) -> [Int] {
         Array(Set(setup.schedule.groups[g].flatMap { setup.placement.owners[$0] })).sorted()
-    }
-
-    func comm(forGroup g: Int) -> Communicator? {
-        cfg.mode == .dataParallel ? world : groupComm
     }
 
     // MARK: - The run
@@ -166,9 +162,9 @@ public final class Trainer {
                 }
             }
             // Validation on each group's held-out windows, then the round-end checkpoint.
-            let failure = try validate(tasks, round: r)
+            try validate(tasks, round: r)
             let checkpointAt: (Int, Int)? = training ? (r + 1, 0) : nil
-            if try meet(round: r, segment: -1, failure: failure, checkpoint: checkpointAt) { return 1 }
+            if try meet(round: r, segment: -1, failure: nil, checkpoint: checkpointAt) { return 1 }
         }
         try finish()
         return 0
@@ -182,8 +178,7 @@ public final class Trainer {
             moves.append(Transfer.Move(model: t.model, from: holder[t.model], to: to))
         }
         let span = timeline.begin("model transfer", category: "transfer")
-        try Transfer.run(moves, world: world, groupComm: { mv in self.comm(forGroup: 0)! },
-                         replica: replica, watchdog: watchdog, hosts: setup.hosts)
+        try Transfer.run(moves, world: world, group: groupComm, replica: replica, watchdog: watchdog, hosts: setup.hosts)
         timeline.end(span)
         for mv in moves { holder[mv.model] = mv.to }
         if let run, let r = tasks.first.map({ _ in currentRound }) {

@@ -63,7 +63,7 @@ extension Trainer {
                 loaders[s] = loader(shard: s, plan: plan)
             }
             defer { for l in loaders.values { l.close() } }
-            let comm = comm(forGroup: t.group)
+            let comm = groupComm
             for step in range {
                 let t0 = Date().timeIntervalSince1970
                 var batches: [(batch: SampleBatch, seed: UInt64)] = []
@@ -71,7 +71,9 @@ extension Trainer {
                 let wait = timeline.begin("data wait", category: "data")
                 let w0 = Date().timeIntervalSince1970
                 for d in mine where d.step == step {
-                    guard let b = try loaders[d.shard]!.next() else { fatalError("loader ended early") }
+                    guard let b = try loaders[d.shard]!.next() else {
+                    throw DataError(path: cfg.data.shards[d.shard].path, "the loader ended before micro-batch \(d.q) of model \(rep.config.name)")
+                }
                     batches.append((b, passSeed(model: t.model, d)))
                     shardsOfStep.append(d.shard)
                 }
@@ -101,7 +103,7 @@ extension Trainer {
 
     /// Each group evaluates its model on its shards' held-out windows (split over its ranks),
     /// summed exactly; the group's leader records the figure.
-    func validate(_ tasks: [Schedule.Task], round r: Int) throws -> String? {
+    func validate(_ tasks: [Schedule.Task], round r: Int) throws {
         let me = world.rank, mb = cfg.microBatch
         for t in tasks where ranks(ofGroup: t.group).contains(me) {
             let rep = try replica(t.model)
@@ -119,7 +121,7 @@ extension Trainer {
                 while let b = try l.next() { terms.append(try rep.evaluate(b)); l.recycle(b) }
             }
             let sum = try watchdog.watch("the validation of model \(rep.config.name) in round \(r)") {
-                try MetricSum.reduce(terms, total: total, mode: cfg.reduction, comm: comm(forGroup: t.group))
+                try MetricSum.reduce(terms, total: total, mode: cfg.reduction, comm: groupComm)
             }
             timeline.end(span)
             if me == ranks(ofGroup: t.group).first {
@@ -129,7 +131,6 @@ extension Trainer {
                                 "correct": sum.correct, "counted": sum.counted, "final": r >= setup.schedule.rounds - 1 && cfg.mode == .roundRobin || isLastRoundOf(t.model, r)])
             }
         }
-        return nil
     }
 
     /// Whether round r is model m's last training round (data-parallel: its final validation).

@@ -81,7 +81,7 @@ extension Trainer {
     /// Brings every model's state to rank 0 (the groups keep theirs).
     func gatherModels() throws {
         let moves = cfg.models.indices.map { Transfer.Move(model: $0, from: holder[$0], to: [0]) }
-        try Transfer.run(moves, world: world, groupComm: { _ in self.world }, replica: replica, watchdog: watchdog, hosts: setup.hosts)
+        try Transfer.run(moves, world: world, group: nil, replica: replica, watchdog: watchdog, hosts: setup.hosts)
     }
 
     func saveCheckpoint(next: (Int, Int)) throws {

@@ -16,9 +16,9 @@ struct Transfer {
     static let tagBase = 1000
 
     /// Performs `moves` (in model order on every rank). `replica(m)` gives this rank's replica of
-    /// model m (built on first use); `groupComm` is this rank's group (the `to` of the moves that
-    /// include it), or the world in data-parallel mode.
-    static func run(_ moves: [Move], world: Communicator, groupComm: (Move) -> Communicator,
+    /// model m (built on first use); `group` is this rank's group communicator (exactly the ranks
+    /// of the `to` of the moves that include it), needed when a `to` has several ranks.
+    static func run(_ moves: [Move], world: Communicator, group: Communicator?,
                     replica: (Int) throws -> ModelReplica, watchdog: Watchdog, hosts: [String]) throws {
         let me = world.rank
         var sends: [(Request, UnsafeMutableBufferPointer<Float>)] = []
@@ -47,7 +47,7 @@ struct Transfer {
                 }
             }
             if mv.to.count > 1 {
-                let comm = groupComm(mv)
+                guard let comm = group else { preconditionFailure("a move to several ranks needs their group communicator") }
                 let root = mv.to.sorted().firstIndex(of: leader)!
                 try watchdog.watch("model \(r.config.name) from the group's leader, rank \(leader) (\(hosts[leader]))") { try comm.broadcast(buf, root: root) }
             }
