@@ -87,4 +87,21 @@ final class TrainerFaultTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stdout.contains("shard_001") && bad.stdout.contains("does not exist"), bad.stdout + bad.stderr)
     }
+
+    /// A shard path with `{rank}` (or `{host}`) names each owner's local copy: rank 0 finds
+    /// shard_000 under r0/, rank 1 shard_001 under r1/, and neither has the other's.
+    func testShardPathTemplates() throws {
+        let root = TrainingRun.data + "/templated"
+        let fm = FileManager.default
+        for (rank, shard) in [(0, "shard_000"), (1, "shard_001")] {
+            try fm.createDirectory(atPath: "\(root)/r\(rank)", withIntermediateDirectories: true)
+            try? fm.createSymbolicLink(atPath: "\(root)/r\(rank)/\(shard)", withDestinationPath: TrainingRun.data + "/data/\(shard)")
+        }
+        let cfg = try TrainingRun.config("templated", runDir: root + "/run", data: ["shards": [
+            ["path": root + "/r{rank}/shard_000", "name": "a", "ranks": [0]],
+            ["path": root + "/r{rank}/shard_001", "name": "b", "ranks": [1]]]])
+        let r = try TrainingRun.mpirun(2, [cfg])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(fm.fileExists(atPath: root + "/run/final/unet.h5"))
+    }
 }

@@ -14,7 +14,9 @@ public struct DataConfig: Sendable {
     }
 
     public struct Shard: Sendable, Equatable {
-        /// The repository directory or HDF5 file (absolute, or relative to the working directory).
+        /// The repository directory or HDF5 file (absolute, or relative to the working directory);
+        /// `{host}` and `{rank}` stand for the owning rank's host name and rank (a local disk's
+        /// path on each host: "/scratch/{host}/tiles").
         public var path: String
         /// A short name for logs (default: the path's last component).
         public var name: String
@@ -24,6 +26,11 @@ public struct DataConfig: Sendable {
         public var hosts: [String]?
         /// So2Sat: the rows of the file that form this shard; nil: all.
         public var rows: Range<Int>?
+
+        /// `path` as the rank `rank` on host `host` sees it.
+        public func path(host: String, rank: Int) -> String {
+            path.replacingOccurrences(of: "{host}", with: host).replacingOccurrences(of: "{rank}", with: String(rank))
+        }
     }
 
     public enum NormalizationMode: Sendable, Equatable {

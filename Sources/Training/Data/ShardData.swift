@@ -17,10 +17,12 @@ public final class ShardData {
     /// Samples before NODATA skipping (tiles), else `dataset.count`.
     public let candidates: Int
 
-    /// Opens shard `index`; every failure is a `DataError` naming the file (or a ConfigError).
-    public init(index: Int, data: DataConfig) throws {
+    /// Opens shard `index` as rank `rank` on `host` sees it (its path's `{host}`/`{rank}`);
+    /// every failure is a `DataError` naming the file (or a ConfigError).
+    public init(index: Int, data: DataConfig, host: String = ProcessInfo.processInfo.hostName, rank: Int = 0) throws {
         self.index = index
-        let shard = data.shards[index]
+        var shard = data.shards[index]
+        shard.path = shard.path(host: host, rank: rank)
         config = shard
         guard FileManager.default.fileExists(atPath: shard.path) else {
             throw DataError(path: shard.path, "does not exist (data.shards[\(index)])")

@@ -49,7 +49,7 @@ struct RunSetup {
         var entries: [CatalogEntry] = []
         for s in placement.shards(of: world.rank) {
             do {
-                let d = try ShardData(index: s, data: config.data)
+                let d = try ShardData(index: s, data: config.data, host: world.hostname, rank: world.rank)
                 shards[s] = d
                 if placement.owners[s].first == world.rank {
                     var stats: BandStatistics?
