@@ -118,6 +118,12 @@ final class BLASCoreTests: XCTestCase {
         setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "4", 1)
         defer { unsetenv("OMPI_COMM_WORLD_LOCAL_SIZE") }
         XCTAssertEqual(BLASCore.defaultThreads(), 1)
+        // A thread count the user (or a batch script) exported wins over the rule.
+        let saved = getenv("OPENBLAS_NUM_THREADS").map { String(cString: $0) }
+        setenv("OPENBLAS_NUM_THREADS", "6", 1)
+        defer { if let saved { setenv("OPENBLAS_NUM_THREADS", saved, 1) } else { unsetenv("OPENBLAS_NUM_THREADS") } }
+        XCTAssertEqual(BLASCore.defaultThreads(), 6)
+        XCTAssertEqual(BLASCore.defaultThreads(requested: 2), 2)
     }
 
     /// sgemm wrapper, row-major, with transposes, against a hand-computed product.

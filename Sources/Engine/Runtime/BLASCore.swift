@@ -58,11 +58,13 @@ public enum BLASCore {
         "\(BLAS.coreName) (\(origin)), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s")"
     }
 
-    /// BLAS threads for one process: `requested` if given; otherwise 1 when several ranks share
-    /// this host (Open MPI's local size), else every core.
+    /// BLAS threads for one process: `requested` if given; else `OPENBLAS_NUM_THREADS` if the user
+    /// (or a batch script: cores per task) set it; else 1 when several ranks share this host (Open
+    /// MPI's local size), else every core.
     public static func defaultThreads(requested: Int? = nil) -> Int {
         if let r = requested, r > 0 { return r }
         let env = ProcessInfo.processInfo.environment
+        if let n = env["OPENBLAS_NUM_THREADS"].flatMap(Int.init), n > 0 { return n }
         if let local = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init), local > 1 { return 1 }
         return ProcessInfo.processInfo.activeProcessorCount
     }
