@@ -31,10 +31,15 @@ enum EvalFixture {
         return (p, r)
     }
 
-    /// Category names for the reference, in GDAL's sidecar (.aux.xml) form.
-    static func nameClasses(_ reference: String, _ names: [String]) throws {
+    /// Category names and a colour table (RGB triples) for the reference, in GDAL's side file
+    /// (.aux.xml) form.
+    static func nameClasses(_ reference: String, _ names: [String], colors: [(Int, Int, Int)] = []) throws {
         let cats = names.map { "      <Category>\($0.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;"))</Category>\n" }.joined()
-        let xml = "<PAMDataset>\n  <PAMRasterBand band=\"1\">\n    <CategoryNames>\n\(cats)    </CategoryNames>\n  </PAMRasterBand>\n</PAMDataset>\n"
+        var table = ""
+        if !colors.isEmpty {
+            table = "    <ColorTable>\n" + colors.map { "      <Entry c1=\"\($0.0)\" c2=\"\($0.1)\" c3=\"\($0.2)\" c4=\"255\"/>\n" }.joined() + "    </ColorTable>\n"
+        }
+        let xml = "<PAMDataset>\n  <PAMRasterBand band=\"1\">\n    <CategoryNames>\n\(cats)    </CategoryNames>\n\(table)  </PAMRasterBand>\n</PAMDataset>\n"
         try xml.write(toFile: reference + ".aux.xml", atomically: true, encoding: .utf8)
     }
 }

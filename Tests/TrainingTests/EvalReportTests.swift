@@ -44,11 +44,14 @@ final class EvalReportTests: ScratchTestCase {
 
     func testCategoryNamesOfTheReferenceLabelTheHeatMap() throws {
         let (p, r) = try EvalFixture.write(to: dir)
-        try EvalFixture.nameClasses(r, ["water", "forest & trees", "urban"])
+        try EvalFixture.nameClasses(r, ["water", "forest & trees", "urban"], colors: [(0, 0, 255), (0, 128, 0), (200, 0, 0)])
         let e = try ClassificationEvaluation(prediction: p, reference: r, classes: 3)
         XCTAssertEqual(e.classLabels, ["water", "forest & trees", "urban"])
+        XCTAssertEqual(e.classColors, ["#0000ff", "#008000", "#c80000"])
         let svg = try XMLElements(Data(e.confusionSVG.utf8))
         XCTAssertTrue(svg.text.contains("forest & trees"), svg.text)
+        // A swatch on each axis per coloured class.
+        XCTAssertEqual(svg.elements.filter { $0.name == "rect" && $0.attributes["fill"] == "#008000" }.count, 2)
         XCTAssertTrue(e.metricsCSV.contains("\n1,forest & trees,5,6,"), e.metricsCSV)
     }
 

@@ -123,6 +123,11 @@ public struct LabelPair {
         defer { CPLPopErrorHandler() }
         guard let ds = GDALOpenEx(path, UInt32(GDAL_OF_RASTER | GDAL_OF_READONLY), nil, nil, nil) else { return (nil, nil) }
         defer { GDALClose(ds) }
+        // GTiff loads its .aux.xml side file lazily, on the first georeferencing or metadata
+        // query; the band's category calls alone do not trigger it.
+        var gt = [Double](repeating: 0, count: 6)
+        _ = GDALGetGeoTransform(ds, &gt)
+        _ = GDALGetMetadata(ds, nil)
         guard let band = GDALGetRasterBand(ds, 1) else { return (nil, nil) }
         var names: [String]?
         if let list = GDALGetRasterCategoryNames(band) {
