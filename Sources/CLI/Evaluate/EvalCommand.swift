@@ -44,8 +44,8 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if runDir != nil {
-            guard prediction == nil, reference == nil, !regression else {
-                throw ValidationError("--run takes no --prediction, --reference or --regression")
+            guard prediction == nil, reference == nil, !regression, !json, classes == nil, nodata == nil else {
+                throw ValidationError("--run takes only --out (no --prediction, --reference, --regression, --json, --classes or --nodata)")
             }
             return
         }

@@ -28,23 +28,23 @@ public struct RegressionMetrics {
         let w = r.width, h = r.height
         bands = try (1...r.bandCount).map { b in
             let pnd = try p.noData(band: b), rnd = try r.noData(band: b)
-            let pv: [Double] = try p.read(x: 0, y: 0, width: w, height: h, bands: [b], as: Double.self)
+            var pv: [Double] = try p.read(x: 0, y: 0, width: w, height: h, bands: [b], as: Double.self)
             let rv: [Double] = try r.read(x: 0, y: 0, width: w, height: h, bands: [b], as: Double.self)
-            let keep = (0..<pv.count).filter {
-                pv[$0].isFinite && rv[$0].isFinite && pv[$0] != pnd && rv[$0] != rnd && pv[$0] != noData && rv[$0] != noData
-            }
-            return RegressionMetrics.band(b, prediction: keep.map { pv[$0] }, reference: keep.map { rv[$0] })
+            // NODATA becomes NaN in the prediction: `band` skips non-finite pairs, without an index list.
+            for i in 0..<pv.count where pv[i] == pnd || rv[i] == rnd || pv[i] == noData || rv[i] == noData { pv[i] = .nan }
+            return RegressionMetrics.band(b, prediction: pv, reference: rv)
         }
     }
 
-    /// The figures of one band from its counted pixel pairs.
+    /// The figures of one band from its pixel pairs; pairs with a non-finite value are skipped.
     static func band(_ b: Int, prediction p: [Double], reference t: [Double]) -> Band {
-        let n = p.count
-        guard n > 0 else { return Band(band: b, pixels: 0, rmse: nil, mae: nil, r2: nil) }
         // Two passes: the mean first, so SS_tot does not lose digits to cancellation.
-        let mean = t.reduce(0, +) / Double(n)
+        var n = 0, sum = 0.0
+        for i in 0..<p.count where p[i].isFinite && t[i].isFinite { n += 1; sum += t[i] }
+        guard n > 0 else { return Band(band: b, pixels: 0, rmse: nil, mae: nil, r2: nil) }
+        let mean = sum / Double(n)
         var sse = 0.0, sae = 0.0, sst = 0.0
-        for i in 0..<n {
+        for i in 0..<p.count where p[i].isFinite && t[i].isFinite {
             let e = p[i] - t[i]
             sse += e * e
             sae += abs(e)
