@@ -1,0 +1,150 @@
+import Foundation
+
+/// `rstrain eval` on a class map: the pair of rasters, the confusion-matrix figures and the
+/// boundary F1, with their text, JSON, CSV, SVG and HTML forms.
+public struct ClassificationEvaluation {
+    public let predictionPath: String
+    public let referencePath: String
+    public let metrics: ClassificationMetrics
+    public let boundary: BoundaryF1
+    /// Pixels left out (NODATA in either file, reference label outside 0..<classes).
+    public let excludedPixels: Int
+    /// One label per class: the reference's category name when it has one, else the number.
+    public let classLabels: [String]
+    /// "#rrggbb" per class from the reference's colour table ("" for none), or nil.
+    public let classColors: [String]?
+
+    public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil,
+                boundaryTolerance: Int = 1) throws {
+        guard boundaryTolerance >= 0 else { throw EvalError("--boundary-tolerance must be at least 0, got \(boundaryTolerance)") }
+        let pair = try LabelPair(prediction: prediction, reference: reference, classes: classes, noData: noData)
+        predictionPath = prediction
+        referencePath = reference
+        metrics = ClassificationMetrics(prediction: pair.prediction, reference: pair.reference, classes: pair.classes)
+        boundary = BoundaryF1(prediction: pair.prediction, reference: pair.reference, width: pair.width,
+                              height: pair.height, tolerance: boundaryTolerance)
+        excludedPixels = pair.excluded
+        classLabels = (0..<pair.classes).map { c in
+            if let n = pair.classNames?[c], !n.isEmpty { return n }
+            return String(c)
+        }
+        classColors = pair.classColors
+    }
+
+    // MARK: - JSON
+
+    public var jsonObject: [String: Any] {
+        let m = metrics, k = m.classes
+        let perClass: [Any] = m.perClass.enumerated().map { c, f in
+            ["class": c, "name": classLabels[c], "reference_pixels": f.referencePixels, "predicted_pixels": f.predictedPixels,
+             "precision": ReportText.json(f.precision), "recall": ReportText.json(f.recall),
+             "f1": ReportText.json(f.f1), "iou": ReportText.json(f.iou)] as [String: Any]
+        }
+        let norm = m.normalizedConfusion
+        return [
+            "kind": "classification", "prediction": predictionPath, "reference": referencePath,
+            "classes": k, "class_names": classLabels, "pixels": m.pixels, "excluded_pixels": excludedPixels,
+            "overall_accuracy": ReportText.json(m.overallAccuracy), "kappa": ReportText.json(m.kappa),
+            "mean_iou": ReportText.json(m.meanIoU), "mean_f1": ReportText.json(m.meanF1),
+            "mean_convention": "macro over classes present in the reference or the prediction",
+            "per_class": perClass,
+            "confusion": (0..<k).map { r in Array(m.confusion[(r * k)..<(r * k + k)]) },
+            "confusion_normalized": (0..<k).map { r in Array(norm[(r * k)..<(r * k + k)]) },
+            "boundary": ["tolerance": boundary.tolerance, "precision": ReportText.json(boundary.precision),
+                         "recall": ReportText.json(boundary.recall), "f1": ReportText.json(boundary.f1),
+                         "predicted_pixels": boundary.predictedBoundaryPixels,
+                         "reference_pixels": boundary.referenceBoundaryPixels] as [String: Any],
+        ]
+    }
+
+    public func json() throws -> String { try JSONText.encode(jsonObject) + "\n" }
+
+    // MARK: - Text
+
+    /// The summary, the per-class table and the confusion matrix (rows reference, columns predicted).
+    public var text: String {
+        let m = metrics, k = m.classes
+        var s = "prediction \(predictionPath)\nreference  \(referencePath)\n"
+        s += "pixels \(m.pixels) counted, \(excludedPixels) excluded (NODATA or reference outside 0..<\(k))\n\n"
+        s += ReportText.table([
+            ["overall accuracy", ReportText.fixed(m.overallAccuracy)],
+            ["kappa", ReportText.fixed(m.kappa)],
+            ["mean IoU", ReportText.fixed(m.meanIoU)],
+            ["mean F1", ReportText.fixed(m.meanF1)],
+            ["boundary F1 (tolerance \(boundary.tolerance) px)", ReportText.fixed(boundary.f1)],
+            ["boundary precision", ReportText.fixed(boundary.precision)],
+            ["boundary recall", ReportText.fixed(boundary.recall)],
+        ])
+        s += "\n" + ReportText.table(perClassRows)
+        s += "\nconfusion (rows reference, columns predicted)\n"
+        s += ReportText.table([["", ] + classLabels] + (0..<k).map { r in
+            [classLabels[r]] + (0..<k).map { String(m.confusion[r * k + $0]) }
+        })
+        return s
+    }
+
+    var perClassHeader: [String] { ["class", "name", "reference", "predicted", "precision", "recall", "F1", "IoU"] }
+
+    var perClassRows: [[String]] {
+        [perClassHeader] + metrics.perClass.enumerated().map { c, f in
+            [String(c), classLabels[c], String(f.referencePixels), String(f.predictedPixels), ReportText.fixed(f.precision),
+             ReportText.fixed(f.recall), ReportText.fixed(f.f1), ReportText.fixed(f.iou)]
+        }
+    }
+
+    // MARK: - CSV
+
+    /// One row per class; undefined figures are empty fields.
+    public var metricsCSV: String {
+        var s = "class,name,reference_pixels,predicted_pixels,precision,recall,f1,iou\n"
+        for (c, f) in metrics.perClass.enumerated() {
+            s += [String(c), ReportText.csvField(classLabels[c]), String(f.referencePixels), String(f.predictedPixels),
+                  ReportText.csv(f.precision), ReportText.csv(f.recall), ReportText.csv(f.f1), ReportText.csv(f.iou)]
+                .joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    /// Counts; the first column names the reference class, the header the predicted one.
+    public var confusionCSV: String {
+        let k = metrics.classes
+        var s = (["reference\\predicted"] + classLabels.map(ReportText.csvField)).joined(separator: ",") + "\n"
+        for r in 0..<k {
+            s += ([ReportText.csvField(classLabels[r])] + (0..<k).map { String(metrics.confusion[r * k + $0]) })
+                .joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    // MARK: - SVG, HTML
+
+    public var confusionSVG: String {
+        ConfusionHeatMap.svg(normalized: metrics.normalizedConfusion, counts: metrics.confusion,
+                             labels: classLabels, colors: classColors)
+    }
+
+    public var html: String {
+        let m = metrics
+        var body = "<p>prediction <code>\(ReportText.xml(predictionPath))</code><br>reference <code>\(ReportText.xml(referencePath))</code><br>"
+        body += "\(m.pixels) pixels counted, \(excludedPixels) excluded (NODATA or reference outside 0..&lt;\(m.classes))</p>\n"
+        body += ReportText.htmlTable(["figure", "value"], [
+            ["overall accuracy", ReportText.fixed(m.overallAccuracy)],
+            ["kappa", ReportText.fixed(m.kappa)],
+            ["mean IoU", ReportText.fixed(m.meanIoU)],
+            ["mean F1", ReportText.fixed(m.meanF1)],
+            ["boundary F1 (tolerance \(boundary.tolerance) px)", ReportText.fixed(boundary.f1)],
+            ["boundary precision", ReportText.fixed(boundary.precision)],
+            ["boundary recall", ReportText.fixed(boundary.recall)],
+        ])
+        let rows = perClassRows
+        body += "<h2>Per class</h2>\n" + ReportText.htmlTable(rows[0], Array(rows.dropFirst()))
+        body += "<h2>Confusion (row-normalised)</h2>\n" + confusionSVG
+        return ReportText.htmlPage(title: "rstrain eval", body: body)
+    }
+
+    /// metrics.json, metrics.csv, confusion.csv, confusion.svg and report.html in `dir`.
+    public func write(to dir: String) throws {
+        try ReportFiles.write([("metrics.json", try json()), ("metrics.csv", metricsCSV), ("confusion.csv", confusionCSV),
+                               ("confusion.svg", confusionSVG), ("report.html", html)], to: dir)
+    }
+}
