@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine"], path: "Sources/Models"),
         .target(name: "DataIO", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/DataIO"),
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
-        .target(name: "Training", dependencies: ["Engine", "Models", "DataIO", "Distributed"], path: "Sources/Training"),
+        .target(name: "Training", dependencies: ["Engine", "Models", "DataIO", "Distributed", "CGDAL"], path: "Sources/Training"),
         .executableTarget(name: "rstrain",
                           dependencies: ["Engine", "Models", "DataIO", "Distributed", "Training",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
