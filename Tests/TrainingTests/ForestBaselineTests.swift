@@ -39,6 +39,11 @@ final class ForestBaselineTests: XCTestCase {
             XCTAssertEqual(confusion.flatMap { $0 }.reduce(0, +), pixels)
             XCTAssertEqual(Double((0..<k).map { confusion[$0][$0] }.reduce(0, +)) / Double(pixels), acc, accuracy: 1e-12)
             XCTAssertGreaterThan(pixels, 1000)
+            // Per shard: the shards' validation pixels and hits add up to the totals.
+            let shards = try XCTUnwrap(m["shards"] as? [[String: Any]])
+            XCTAssertEqual(shards.compactMap { $0["validation_pixels"] as? Int }.reduce(0, +), pixels)
+            let hits = shards.map { Double($0["validation_pixels"] as? Int ?? -1) * ($0["validation_accuracy"] as? Double ?? .nan) }.reduce(0, +)
+            XCTAssertEqual(hits, Double(m["correct"] as? Int ?? -1), accuracy: 1e-6)
             XCTAssertGreaterThan(acc, 3 / Double(k), "accuracy \(acc) with \(k) classes")
             XCTAssertTrue(run.result.stdout.contains("random_forest: validation accuracy"), run.result.stdout)
             XCTAssertTrue(run.result.stdout.contains("over \(pixels) pixels (chance 1/\(k))"), run.result.stdout)

@@ -124,15 +124,28 @@ public enum Baseline {
         // 3. Every rank gets the forest; each shard's first owner scores its validation windows.
         text = try world.broadcast(string: text, root: 0)
         let forest = try RandomForest(json: Data(text.utf8), source: "the broadcast forest")
-        var confusion = [Int64](repeating: 0, count: classes * classes)
-        for s in mine { try evaluate(forest, readers[s]!, windows: setup.split[s].validation, confusion: &confusion) }
-        try confusion.withUnsafeMutableBufferPointer { try world.allreduceSum($0) }
+        // S×K×K: per shard, so the report can show how the forest does on each shard.
+        let kk = classes * classes
+        var perShard = [Int64](repeating: 0, count: names.count * kk)
+        for s in mine {
+            var c = [Int64](repeating: 0, count: kk)
+            try evaluate(forest, readers[s]!, windows: setup.split[s].validation, confusion: &c)
+            perShard.replaceSubrange(s * kk..<(s + 1) * kk, with: c)
+        }
+        try perShard.withUnsafeMutableBufferPointer { try world.allreduceSum($0) }
 
         guard world.rank == 0, let file else { return 0 }
-        let metrics = Metrics(confusion: confusion, classes: classes)
+        let shardMetrics = names.indices.map { Metrics(confusion: Array(perShard[$0 * kk..<($0 + 1) * kk]), classes: classes) }
+        let metrics = Metrics(confusion: (0..<kk).map { i in shardMetrics.reduce(0) { $0 + $1.confusion[i] } }, classes: classes)
         let acc = metrics.accuracy
         let percent = acc.isNaN ? "nan" : String(format: "%.2f%%", 100 * acc)
         say("random_forest: validation accuracy \(percent) over \(metrics.total) pixels (chance 1/\(classes))")
+        if names.count > 1 {
+            for (s, m) in shardMetrics.enumerated() {
+                let a = m.accuracy.isNaN ? "nan" : String(format: "%.2f%%", 100 * m.accuracy)
+                say("random_forest:   \(names[s]): \(a) over \(m.total) pixels")
+            }
+        }
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: cfg.runDir + "/final", withIntermediateDirectories: true)
@@ -145,7 +158,10 @@ public enum Baseline {
             m["max_depth"] = options.tree.maxDepth
             m["min_samples_leaf"] = options.tree.minSamplesLeaf
             m["samples_per_shard"] = options.samplesPerShard
-            m["shards"] = file.shards.map { ["name": $0.name, "training_pixels": $0.pixels, "trees": $0.trees] as [String: Any] }
+            m["shards"] = file.shards.enumerated().map { s, e in
+                ["name": e.name, "training_pixels": e.pixels, "trees": e.trees,
+                 "validation_pixels": shardMetrics[s].total, "validation_accuracy": shardMetrics[s].accuracy] as [String: Any]
+            }
             m["forest"] = "final/random_forest.json"
             try Data((try JSONText.encode(m) + "\n").utf8).write(to: URL(fileURLWithPath: cfg.runDir + "/baseline.json"), options: .atomic)
         } catch {
