@@ -28,6 +28,7 @@ final class ForestBaselineTests: XCTestCase {
         XCTAssertEqual(file.shards.map(\.trees).reduce(0, +), 12)
         XCTAssertTrue(file.shards.allSatisfy { $0.pixels == 4000 }, "\(file.shards)")
         XCTAssertEqual(file.forest.features, 10, "one value per band")
+        XCTAssertTrue(file.refitLeaves)
         XCTAssertEqual(try JSONDecoder().decode(ForestFile.self, from: b), file, "2 ranks grew another forest")
 
         for run in [one, two] {

@@ -98,6 +98,28 @@ final class ForestTreeTests: XCTestCase {
         }
     }
 
+    /// Refitting on rows whose labels are swapped swaps the votes; the counts land in the
+    /// leaf each row reaches, and a leaf's frequencies sum to 1.
+    func testLeafRefitTakesFrequenciesFromTheCounts() {
+        let d = separable()
+        let f = RandomForest.grow(d, trees: 6, options: TreeOptions(maxDepth: 4), seed: 5)
+        var swapped = d
+        swapped.y = d.y.map { 1 - $0 }
+        var counts = [Int64](repeating: 0, count: f.leafCountOffsets.count)
+        f.countLeaves(swapped, into: &counts)
+        XCTAssertEqual(counts.reduce(0, +), Int64(d.count * f.trees.count))
+        let g = f.refitted(counts)
+        XCTAssertEqual(g.trees.map(\.feature), f.trees.map(\.feature), "the structure stays")
+        XCTAssertEqual(g.predict([0.1, 0.5]), 1)
+        XCTAssertEqual(g.predict([0.9, 0.5]), 0)
+        XCTAssertEqual(g.probabilities([0.2, 0.3]).reduce(0, +), 1, accuracy: 1e-5)
+        // Counting the original rows gives back the growth frequencies when there is no bootstrap.
+        let h = RandomForest.grow(d, trees: 2, options: TreeOptions(maxDepth: 3), seed: 5, bootstrap: false)
+        var own = [Int64](repeating: 0, count: h.leafCountOffsets.count)
+        h.countLeaves(d, into: &own)
+        XCTAssertEqual(h.refitted(own), h)
+    }
+
     func testTreesApportionedByPixels() {
         XCTAssertEqual(Baseline.apportion(trees: 10, pixels: [300, 100]), [8, 2])
         XCTAssertEqual(Baseline.apportion(trees: 10, pixels: [100, 100, 100]), [4, 3, 3])

@@ -31,6 +31,9 @@ struct BaselineCommand: ParsableCommand {
     @Option(help: "Seed (default: the config's seed).")
     var seed: UInt64?
 
+    @Flag(inversion: .prefixedNo, help: "Refit the leaves' class frequencies on every shard's training pixels (only counts cross ranks).")
+    var refitLeaves = true
+
     func validate() throws {
         for (name, v) in [("--trees", trees), ("--max-depth", maxDepth), ("--min-samples-leaf", minSamplesLeaf),
                           ("--samples-per-shard", samplesPerShard)] where v < 1 {
@@ -44,6 +47,7 @@ struct BaselineCommand: ParsableCommand {
         o.tree = TreeOptions(maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf)
         o.samplesPerShard = samplesPerShard
         o.seed = seed
+        o.refitLeaves = refitLeaves
         let status = Baseline.main(configPath: config, options: o)
         if status != 0 { throw ExitCode(status) }
     }

@@ -16,6 +16,9 @@ public enum Baseline {
         public var samplesPerShard = 20_000
         /// nil: the config's seed.
         public var seed: UInt64?
+        /// Replace the leaves' class frequencies by the counts of every shard's training sample
+        /// (summed over ranks), so a tree grown on one shard votes with all shards' classes.
+        public var refitLeaves = true
         public init() {}
     }
 
@@ -108,7 +111,6 @@ public enum Baseline {
             let f = RandomForest.grow(samples[s]!, trees: share[s], options: options.tree, seed: shardSeed(seed, s, names[s]))
             grown.append(ShardTrees(shard: s, pixels: pixels[s], trees: f.trees))
         }
-        samples.removeAll()
         let parts = try world.gather(string: String(decoding: try JSONEncoder().encode(grown), as: UTF8.self), root: 0)
         var text = ""
         var file: ForestFile?
@@ -116,14 +118,23 @@ public enum Baseline {
             let all = try parts.flatMap { try JSONDecoder().decode([ShardTrees].self, from: Data($0.utf8)) }.sorted { $0.shard < $1.shard }
             let forest = RandomForest(classes: classes, features: features, trees: all.flatMap(\.trees))
             let f = ForestFile(forest: forest, normalization: setup.normalization, bands: setup.catalog[0].bands, seed: seed,
-                               options: options.tree, samplesPerShard: options.samplesPerShard,
+                               options: options.tree, samplesPerShard: options.samplesPerShard, refitLeaves: options.refitLeaves,
                                shards: all.map { .init(name: names[$0.shard], pixels: $0.pixels, trees: $0.trees.count) })
             text = String(decoding: try forest.json(), as: UTF8.self)
             file = f
         }
         // 3. Every rank gets the forest; each shard's first owner scores its validation windows.
         text = try world.broadcast(string: text, root: 0)
-        let forest = try RandomForest(json: Data(text.utf8), source: "the broadcast forest")
+        var forest = try RandomForest(json: Data(text.utf8), source: "the broadcast forest")
+        if options.refitLeaves {
+            // Only leaf counts travel: Int64 sums, so the refit is exact on any number of ranks.
+            var counts = [Int64](repeating: 0, count: forest.leafCountOffsets.count)
+            for s in mine { forest.countLeaves(samples[s]!, into: &counts) }
+            try counts.withUnsafeMutableBufferPointer { try world.allreduceSum($0) }
+            forest = forest.refitted(counts)
+            file?.forest = forest
+        }
+        samples.removeAll()
         // S×K×K: per shard, so the report can show how the forest does on each shard.
         let kk = classes * classes
         var perShard = [Int64](repeating: 0, count: names.count * kk)
@@ -163,6 +174,7 @@ public enum Baseline {
                  "validation_pixels": shardMetrics[s].total, "validation_accuracy": shardMetrics[s].accuracy] as [String: Any]
             }
             m["forest"] = "final/random_forest.json"
+            m["refit_leaves"] = options.refitLeaves
             try Data((try JSONText.encode(m) + "\n").utf8).write(to: URL(fileURLWithPath: cfg.runDir + "/baseline.json"), options: .atomic)
         } catch {
             throw DataError(path: cfg.runDir, "cannot write the baseline results: \(error)")

@@ -146,8 +146,8 @@ private struct Grower {
             return node
         }
         tree.left[node] = Int32(tree.leafCount)
-        let inv = 1 / Float(n)
-        tree.distributions.append(contentsOf: counts.map { Float($0) * inv })
+        // Rounded from Double, as `RandomForest.refitted` does: the same counts give the same bits.
+        tree.distributions.append(contentsOf: counts.map { Float(Double($0) / Double(n)) })
         return node
     }
 

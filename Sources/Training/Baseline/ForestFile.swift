@@ -13,6 +13,8 @@ public struct ForestFile: Codable, Equatable, Sendable {
     public var seed: String
     public var options: TreeOptions
     public var samplesPerShard: Int
+    /// Whether leaf frequencies were refitted on every shard's sample (`Baseline.Options.refitLeaves`).
+    public var refitLeaves: Bool
     public var shards: [Shard]
 
     public struct Shard: Codable, Equatable, Sendable {
@@ -23,13 +25,14 @@ public struct ForestFile: Codable, Equatable, Sendable {
     }
 
     init(forest: RandomForest, normalization: Normalization, bands: [String]?, seed: UInt64, options: TreeOptions,
-         samplesPerShard: Int, shards: [Shard]) {
+         samplesPerShard: Int, refitLeaves: Bool, shards: [Shard]) {
         self.forest = forest
         self.normalization = normalization
         self.bands = bands
         self.seed = "\(seed)"
         self.options = options
         self.samplesPerShard = samplesPerShard
+        self.refitLeaves = refitLeaves
         self.shards = shards
     }
 }

@@ -65,6 +65,43 @@ public struct RandomForest: Codable, Equatable, Sendable {
         return best
     }
 
+    // MARK: - Leaf refit
+
+    /// Per tree, the offset of its leaves' counts in a flat leaves × K array (and the total length).
+    public var leafCountOffsets: (offsets: [Int], count: Int) {
+        var o: [Int] = [], n = 0
+        for t in trees { o.append(n); n += t.leafCount * classes }
+        return (o, n)
+    }
+
+    /// Adds each row's class to the count of the leaf it reaches in every tree (layout: `leafCountOffsets`).
+    public func countLeaves(_ data: PixelSamples, into counts: inout [Int64]) {
+        precondition(data.features == features && data.classes == classes)
+        let offsets = leafCountOffsets.offsets
+        data.x.withUnsafeBufferPointer { x in
+            for i in 0..<data.count {
+                let row = x.baseAddress! + i * features, c = Int(data.y[i])
+                for (t, tree) in trees.enumerated() { counts[offsets[t] + tree.leaf(row) * classes + c] += 1 }
+            }
+        }
+    }
+
+    /// The same trees with each leaf's frequencies taken from `counts`; a leaf no row reached keeps its own.
+    public func refitted(_ counts: [Int64]) -> RandomForest {
+        let (offsets, n) = leafCountOffsets
+        precondition(counts.count == n)
+        var out = self
+        for t in trees.indices {
+            for leaf in 0..<trees[t].leafCount {
+                let base = offsets[t] + leaf * classes
+                let total = (0..<classes).reduce(Int64(0)) { $0 + counts[base + $1] }
+                guard total > 0 else { continue }
+                for k in 0..<classes { out.trees[t].distributions[leaf * classes + k] = Float(Double(counts[base + k]) / Double(total)) }
+            }
+        }
+        return out
+    }
+
     // MARK: - JSON
 
     public func json() throws -> Data {
