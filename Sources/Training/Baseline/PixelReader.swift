@@ -1,0 +1,80 @@
+import DataIO
+import Engine
+
+/// Reads a shard's windows as labelled pixels for the forest: a pixel's features are its
+/// normalised band values (C, or C·T for a C×T×H×W time series: band-major, dates within a band);
+/// its class is the hard label, else the argmax of the proportions (a scene's label for every
+/// pixel of a scene-labelled sample). Masked and unlabelled pixels are skipped.
+struct PixelReader {
+    let dataset: SampleDataset
+    let normalization: Normalization
+    let shapes: SampleShapes
+    /// H·W.
+    let pixels: Int
+    /// F = values per pixel.
+    let features: Int
+    static let batchSize = 16
+
+    init(dataset: SampleDataset, normalization: Normalization) {
+        self.dataset = dataset
+        self.normalization = normalization
+        shapes = dataset.shapes
+        pixels = shapes.mask.count
+        features = shapes.image.count / shapes.mask.count
+    }
+
+    /// What is wrong with these samples for a pixel classifier, or nil.
+    static func problem(_ s: SampleShapes) -> String? {
+        if s.classes < 2 || (s.hard == nil && s.soft == nil) {
+            return "the random-forest baseline needs class labels (data.labels), but the samples have \(s.summary)"
+        }
+        if s.image.count % max(s.mask.count, 1) != 0 { return "image \(s.image) does not split into mask \(s.mask) pixels" }
+        return nil
+    }
+
+    /// Calls `body(window, features, classes)` with each window's valid pixels, in window order
+    /// then pixel order: `features` is P×F (row-major), `classes` P. Windows are read in batches.
+    func forEachWindow(_ windows: [Int], _ body: (Int, [Float], [Int32]) throws -> Void) throws {
+        guard !windows.isEmpty else { return }
+        let reader = try dataset.makeReader()
+        defer { dataset.recycle(reader) }
+        let batch = SampleBatch(shapes: shapes, capacity: Self.batchSize)
+        var x: [Float] = [], y: [Int32] = []
+        var start = 0
+        while start < windows.count {
+            let ids = Array(windows[start..<min(start + Self.batchSize, windows.count)])
+            try reader.read(ids, into: batch)
+            normalization.apply(to: batch)
+            for (i, w) in ids.enumerated() {
+                x.removeAll(keepingCapacity: true); y.removeAll(keepingCapacity: true)
+                extract(batch, row: i, x: &x, y: &y)
+                try body(w, x, y)
+            }
+            start += ids.count
+        }
+    }
+
+    /// Appends row `i`'s valid labelled pixels.
+    private func extract(_ b: SampleBatch, row i: Int, x: inout [Float], y: inout [Int32]) {
+        let hw = pixels, f = features, k = shapes.classes
+        let img = b.image.data + i * shapes.image.count
+        let mask = b.mask.data + i * hw
+        let perPixelHard = shapes.hard.map { !$0.dims.isEmpty }
+        let perPixelSoft = shapes.soft.map { $0.dims.count > 1 }
+        for p in 0..<hw where mask[p] != 0 {
+            var c: Int32 = -1
+            if let hard = b.hard, let pp = perPixelHard {
+                c = pp ? hard.data[i * hw + p] : hard.data[i]
+            } else if let soft = b.soft, let pp = perPixelSoft {
+                // argmax over k; a pixel with no positive proportion has no class.
+                let base = pp ? soft.data + i * k * hw + p : soft.data + i * k
+                let stride = pp ? hw : 1
+                var best: Float = 0
+                for q in 0..<k where base[q * stride] > best { best = base[q * stride]; c = Int32(q) }
+            }
+            guard c >= 0, Int(c) < k else { continue }
+            for v in 0..<f { x.append(img[v * hw + p]) }
+            y.append(c)
+        }
+    }
+}
