@@ -9,6 +9,6 @@ for ns in $(ip netns list | awk '{print $1}' | grep '^rstrain-sim[0-9]*$'); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
     ip netns del "$ns" || echo "down.sh: could not delete namespace $ns" >&2
 done
-rm -f "$SIM_HOSTFILE"
+rm -f "$SIM_HOSTFILE" "$SIM_HOSTFILE.tmp"
 rm -rf "$SIM_STATE"
 exit 0

@@ -30,8 +30,9 @@ need_root
 command -v tc >/dev/null || [ -z "$RATE$NETEM" ] || die "'tc' is not installed (needed by --rate/--netem)"
 
 "$SIM_DIR/down.sh"
-# A half-built cluster is worse than none: tear down on any failure.
-trap 'echo "up.sh: failed; tearing down" >&2; "$SIM_DIR/down.sh"' ERR
+# A half-built cluster is worse than none: tear down on any failure (set -e or die).
+UP=
+trap '[ -n "$UP" ] || { echo "up.sh: failed; tearing down" >&2; "$SIM_DIR/down.sh"; }' EXIT
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
@@ -71,13 +72,13 @@ for N in $(seq 1 "$K"); do
     echo "$SIM_NET.$N slots=$SLOTS" >> "$SIM_HOSTFILE.tmp"
 done
 mv "$SIM_HOSTFILE.tmp" "$SIM_HOSTFILE"
-trap - ERR
 
 # Every host must reach every other before anyone relies on the cluster.
 # (No ping on minimal machines: a TCP connect to a closed port is refused at once by a reachable
 # host and times out on an unreachable one.)
 for N in $(seq 1 "$K"); do
     rc=$(nsx "$SIM_HEAD" timeout 3 bash -c "exec 3<>/dev/tcp/$SIM_NET.$N/9" >/dev/null 2>&1; echo $?)
-    [ "$rc" != 124 ] || { "$SIM_DIR/down.sh"; die "host $SIM_NET.$N does not answer from the login node"; }
+    [ "$rc" != 124 ] || die "host $SIM_NET.$N does not answer from the login node"
 done
+UP=1
 echo "up: $K hosts 10.77.0.1-$K (namespaces rstrain-sim1-$K, login node rstrain-sim0), hostfile $SIM_HOSTFILE"
