@@ -118,6 +118,23 @@ final class PredictTests: XCTestCase {
         XCTAssertLessThan(c.filter { $0 == 255 }.count, w * h)
     }
 
+    /// A whole repository: one class map per tile into the output directory.
+    func testRepositoryGivesOneMapPerTile() throws {
+        let weights = try Self.weights.get(), dir = try scratch()
+        let repo = TrainingRun.data + "/data/shard_001"
+        let r = try runProcess(try rstrainBinary(), ["predict", "--checkpoint", weights, "--input", repo, "--output", dir + "/maps",
+                                                     "--probabilities", dir + "/probs"], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let tiles = try TileRepository(path: repo).tiles
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/maps").filter { $0.hasSuffix(".tif") }.sorted(),
+                       tiles.map { $0.name + ".tif" })
+        for t in tiles {
+            let m = try Raster(dir + "/maps/\(t.name).tif"), p = try Raster(dir + "/probs/\(t.name).tif")
+            XCTAssertEqual([m.width, m.height], [t.grid.width, t.grid.height])
+            XCTAssertEqual(p.bandCount, 8)
+        }
+    }
+
     /// A tile lacking a band the model was trained on: refused, naming the band and the file;
     /// no output left behind.
     func testMissingBandIsRefused() throws {

@@ -49,6 +49,7 @@ final class StripRasterWriter<T: RasterScalar> {
         if let ds {
             GDALClose(ds)
             unlink(tmp)
+            unlink(tmp + ".aux.xml")
         }
     }
 
@@ -79,11 +80,14 @@ final class StripRasterWriter<T: RasterScalar> {
         guard GDALSetRasterColorTable(band, ct) == CE_None else {
             throw DataError(path: path, "cannot set the colour table: \(Self.lastError)")
         }
+        // GTiff keeps category names in the PAM sidecar (path.aux.xml, moved with the file);
+        // the same names go in the band metadata, kept inside the TIFF.
         var ptrs: [UnsafeMutablePointer<CChar>?] = names.map { strdup($0) } + [nil]
         defer { for p in ptrs { free(p) } }
         guard GDALSetRasterCategoryNames(band, &ptrs) == CE_None else {
             throw DataError(path: path, "cannot set the class names: \(Self.lastError)")
         }
+        for (i, name) in names.enumerated() { GDALSetMetadataItem(band, "CLASS_\(i)", name, nil) }
     }
 
     /// Builds overviews (halving while the smaller side stays ≥ 64 px; `resampling` is GDAL's,
@@ -104,15 +108,23 @@ final class StripRasterWriter<T: RasterScalar> {
         // Closing writes the last tiles and the directory: a failure here is a bad file.
         CPLErrorReset()
         GDALClose(h)
+        let (aux, tmpAux) = (path + ".aux.xml", tmp + ".aux.xml")
         guard CPLGetLastErrorType() != CE_Failure, CPLGetLastErrorType() != CE_Fatal else {
             let m = Self.lastError
             unlink(tmp)
+            unlink(tmpAux)
             throw DataError(path: path, "writing failed on close: \(m)")
         }
+        // A sidecar left by an earlier file at `path` would describe the wrong raster.
+        unlink(aux)
         guard rename(tmp, path) == 0 else {
             let m = String(cString: strerror(errno))
             unlink(tmp)
+            unlink(tmpAux)
             throw DataError(path: path, "cannot rename \(tmp) into place: \(m)")
+        }
+        if FileManager.default.fileExists(atPath: tmpAux), rename(tmpAux, aux) != 0 {
+            throw DataError(path: aux, "cannot rename \(tmpAux) into place: \(String(cString: strerror(errno)))")
         }
     }
 
