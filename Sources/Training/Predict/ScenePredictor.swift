@@ -40,11 +40,17 @@ public final class ScenePredictor {
         (net, executor) = try model.build(window: w, batch: batch)
     }
 
+    /// GDAL's block cache while predicting: a strip of window rows of every band (a 10980 px
+    /// Sentinel-2 row of 256 px windows is ≈ 60 MB of UInt16) fits; without a cap GDAL keeps
+    /// up to 5% of RAM of blocks already read, and memory grows with the scene.
+    public var blockCacheBytes = 128 << 20
+
     /// How windows are read: the model's bands by name, resolution and resampling, no labels,
     /// no window skipped (NODATA pixels come out as NODATA).
     public var tileOptions: TileOptions {
         TileOptions(bands: model.bands?.map { .name($0) }, resolution: model.resolution, windowSize: window,
-                    stride: window - overlap, labels: .none, maxNodataFraction: 1, resampling: model.resampling)
+                    stride: window - overlap, labels: .none, maxNodataFraction: 1, resampling: model.resampling,
+                    blockCacheBytes: blockCacheBytes)
     }
 
     /// Predicts tile `tile` of `repository` into `output` (uint8 classes 0..<K, NODATA 255,
@@ -69,7 +75,7 @@ public final class ScenePredictor {
         let probs = try probabilities.map {
             try StripRasterWriter<Float>($0, grid: plan.grid, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names)
         }
-        let strips = StripSums(classes: k, rows: window, width: gw)
+        let strips = StripSums(classes: k, rows: window, width: gw, probabilities: probs != nil)
         let reader = WindowReader(grid: grid)
         defer { reader.close() }
         let sample = reader.makeSample()

@@ -10,10 +10,11 @@ final class StripSums {
     private let sums: UnsafeMutablePointer<Float>
     private let hits: UnsafeMutablePointer<Float>
     private let classOut: UnsafeMutablePointer<UInt8>
-    private let probOut: UnsafeMutablePointer<Float>
+    /// Averaged scores of the rows being written (only when probabilities are written).
+    private let probOut: UnsafeMutablePointer<Float>?
     private let softmax: UnsafeMutablePointer<Float>
 
-    init(classes: Int, rows: Int, width: Int) {
+    init(classes: Int, rows: Int, width: Int, probabilities: Bool) {
         (self.classes, self.rows, self.width) = (classes, rows, width)
         let plane = rows * width
         sums = .allocate(capacity: classes * plane)
@@ -21,12 +22,13 @@ final class StripSums {
         hits = .allocate(capacity: plane)
         hits.initialize(repeating: 0, count: plane)
         classOut = .allocate(capacity: plane)
-        probOut = .allocate(capacity: classes * plane)
+        probOut = probabilities ? .allocate(capacity: classes * plane) : nil
         softmax = .allocate(capacity: classes)
     }
 
     deinit {
-        for p in [sums, hits, probOut, softmax] { p.deallocate() }
+        for p in [sums, hits, softmax] { p.deallocate() }
+        probOut?.deallocate()
         classOut.deallocate()
     }
 
@@ -62,21 +64,21 @@ final class StripSums {
             let h = hits[q]
             guard h > 0 else {
                 classOut[q] = 255
-                for j in 0..<k { probOut[j * m + q] = .nan }
+                if let probOut { for j in 0..<k { probOut[j * m + q] = .nan } }
                 continue
             }
             var best = 0, bestScore = -Float.infinity
             for j in 0..<k {
                 let s = sums[j * plane + q]
                 if s > bestScore { best = j; bestScore = s }
-                probOut[j * m + q] = s / h
+                probOut?[j * m + q] = s / h
             }
             classOut[q] = UInt8(best)
             classified += 1
         }
         let rowsDone = base..<min(base + count, out.height)
         try out.write(rows: rowsDone, classOut)
-        try probabilities?.write(rows: rowsDone, probOut)
+        if let probabilities, let probOut { try probabilities.write(rows: rowsDone, probOut) }
         // Slide: rows count..<rows move to the top, the freed bottom rows start at zero.
         let keep = (rows - count) * width
         for j in 0..<k {
