@@ -1,5 +1,6 @@
 import DataIO
 import Foundation
+import Models
 import TestSupport
 import Training
 import XCTest
@@ -151,6 +152,42 @@ final class PredictTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains(tile + "/B11.tif"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".tmp"))
+    }
+}
+
+/// Models that do not give K class scores per pixel are refused by name, before any tile is read.
+final class PredictRefusalTests: XCTestCase {
+    func refusal(_ spec: [String: Any], classes: Int) throws -> String {
+        let dir = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try ModelZoo.build(spec, batch: 1, input: [10, 32, 32]).plan().parameters
+        func json(_ v: Any) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: v), as: UTF8.self) }
+        let path = try FinalWeights.write(store, model: "m", runDir: dir, attributes: [
+            "rstrain_model": try json(spec),
+            "rstrain_data": try json(["kind": "tiles", "classes": classes, "sample": [10, 32, 32], "window": 32, "labels": "proportions",
+                                      "resampling": "bilinear", "resolution": NSNull(), "bands": NSNull()] as [String: Any]),
+            "rstrain_normalization": try json(["type": "none"]),
+        ])
+        let model = try PredictionModel(path: path)
+        XCTAssertEqual(model.window, 32)
+        do {
+            _ = try ScenePredictor(model: model)
+            XCTFail("\(spec["arch"]!) was accepted")
+            return ""
+        } catch let e as DataError {
+            return e.description
+        }
+    }
+
+    func testSceneClassifierIsRefused() throws {
+        let m = try refusal(["arch": "resnet", "stages": [1], "widths": [8], "stem": "small", "head": "scene", "bands": 10, "classes": 8], classes: 8)
+        XCTAssertTrue(m.contains("predict supports dense classification models"), m)
+        XCTAssertTrue(m.contains("resnet is a scene/patch/pixel classifier"), m)
+    }
+
+    func testRegressionModelIsRefused() throws {
+        let m = try refusal(["arch": "unet", "dims": 2, "bands": 10, "classes": 1, "filters": 4, "levels": 2, "task": "regression"], classes: 1)
+        XCTAssertTrue(m.contains("predict supports dense classification models; unet is a regression model"), m)
     }
 }
 

@@ -58,8 +58,9 @@ struct PredictCommand: ParsableCommand {
                 let share = 100 * Double(s.classified) / Double(max(s.width * s.height, 1))
                 print(String(format: "%@: %d×%d px, %d windows, %.1f%% classified → %@", tile, s.width, s.height, s.windows, share, out))
             }
-        } catch let e as DataError {
-            FileHandle.standardError.write(Data("rstrain predict: \(e)\n".utf8))
+        } catch {
+            // DataError, WeightsMismatch, model errors: each names its file or key.
+            FileHandle.standardError.write(Data("rstrain predict: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }
