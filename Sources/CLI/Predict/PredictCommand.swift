@@ -1,0 +1,67 @@
+import ArgumentParser
+import DataIO
+import Foundation
+import Training
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Map a tile (or every tile of a repository) with a trained dense classification model.",
+        discussion: """
+        Reads the tile as training did (the model's bands by name, resolution, resampling and \
+        normalisation, from the final weights file), slides W×W windows with overlap O over the \
+        tile's grid, averages the softmax scores where windows overlap (leaving out O/2 px at \
+        inner window borders) and writes the arg-max class: a uint8 GeoTIFF on the tile's grid, \
+        NODATA 255 where the input is masked, with a colour table, class names and overviews. \
+        See docs/predict.md.
+        """
+    )
+
+    @Option(help: "A final weights file: run_dir/final/<model>.h5.")
+    var checkpoint: String
+
+    @Option(help: "A tile folder (inside a tile repository) or a whole tile repository.")
+    var input: String
+
+    @Option(help: "The class map (GeoTIFF); for a repository, a directory receiving <tile>.tif per tile.")
+    var output: String
+
+    @Option(help: "Also write class probabilities (float32, one band per class); for a repository, a directory.")
+    var probabilities: String?
+
+    @Option(help: "Window side in pixels (default: the training window).")
+    var window: Int?
+
+    @Option(help: "Overlap between neighbouring windows in pixels (default: a quarter of the window).")
+    var overlap: Int?
+
+    @Option(help: "Windows per forward pass.")
+    var batch: Int = 4
+
+    func run() throws {
+        do {
+            let model = try PredictionModel(path: checkpoint)
+            let w = window ?? model.window
+            let predictor = try ScenePredictor(model: model, window: w, overlap: overlap ?? w / 4, batch: batch)
+            let source = try PredictInput(path: input)
+            if source.isRepository {
+                for dir in [output] + (probabilities.map { [$0] } ?? []) {
+                    do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                        throw DataError(path: dir, "cannot create the output directory: \(error.localizedDescription)")
+                    }
+                }
+            }
+            for tile in source.tiles {
+                let out = source.isRepository ? output + "/" + tile + ".tif" : output
+                let prob = probabilities.map { source.isRepository ? $0 + "/" + tile + ".tif" : $0 }
+                let s = try predictor.predict(repository: source.repository, tile: tile, output: out, probabilities: prob)
+                let share = 100 * Double(s.classified) / Double(max(s.width * s.height, 1))
+                print(String(format: "%@: %d×%d px, %d windows, %.1f%% classified → %@", tile, s.width, s.height, s.windows, share, out))
+            }
+        } catch {
+            // DataError, WeightsMismatch, model errors: each names its file or key.
+            FileHandle.standardError.write(Data("rstrain predict: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
