@@ -36,6 +36,19 @@ final class LoaderTests: XCTestCase {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
     }
 
+    /// The thread count once threads of earlier tests (still ending) are gone: the lowest count
+    /// seen until it has not dropped for 0.2 s (at most 3 s).
+    static func settledThreads() -> Int {
+        var low = osThreads(), lastDrop = Date()
+        let end = Date().addingTimeInterval(3)
+        while Date().timeIntervalSince(lastDrop) < 0.2, Date() < end {
+            Thread.sleep(forTimeInterval: 0.01)
+            let n = osThreads()
+            if n < low { low = n; lastDrop = Date() }
+        }
+        return low
+    }
+
     func waitForNoWorkers(file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(Loader.liveWorkers, 0, "worker threads left running", file: file, line: line)
     }
@@ -62,7 +75,7 @@ final class LoaderTests: XCTestCase {
     }
 
     func testWorkersStayWithinThePrefetchBoundAndCloseEndsThem() throws {
-        let threadsBefore = Self.osThreads()
+        let threadsBefore = Self.settledThreads()
         let d = FakeDataset(count: 200)
         let l = Loader(d, batchSize: 5, workers: 3, prefetch: 2)
         XCTAssertEqual(l.workers, 3)
