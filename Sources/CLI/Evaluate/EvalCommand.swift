@@ -1,17 +1,20 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Training
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Score a predicted map against a reference raster, or draw a run's learning curves.",
+        abstract: "Score a predicted map against a reference raster, a trained model on its run's validation set, or draw a run's learning curves.",
         discussion: """
         Class maps: confusion matrix, overall accuracy, Cohen's kappa, per-class precision, recall, \
         F1 and IoU, mean IoU and F1 (macro over the classes present in either map) and boundary F1. \
         Pixels that are NODATA in either file, or whose reference label is outside 0..<K, are left out. \
         --regression: RMSE, MAE and R² per band. --run: training loss and validation accuracy curves \
-        from RUN_DIR/metrics.jsonl. See docs/eval.md.
+        from RUN_DIR/metrics.jsonl. --config: the run's final/<model>.h5 on every shard's held-out \
+        windows (the trainer's split and normalisation), the same figures overall and per shard, \
+        written to RUN_DIR/eval/<model>/ (under mpirun, each rank scores its shards). See docs/eval.md.
         """
     )
 
@@ -36,13 +39,29 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "A run directory: draw its curves from metrics.jsonl instead of scoring rasters.")
     var runDir: String?
 
+    @Option(help: "A run's config: score its final weights on its validation set (every shard's held-out windows).")
+    var config: String?
+
+    @Option(help: "With --config: the model to score (default: every model of the run).")
+    var model: String?
+
+    @Flag(help: "With --config: also report the soft accuracy against the label proportions.")
+    var soft = false
+
     @Flag(help: "Print JSON instead of the text tables.")
     var json = false
 
-    @Option(help: "Write the report files to this directory (created if missing).")
+    @Option(help: "Write the report files to this directory (created if missing; with --config, default RUN_DIR/eval/<model>, and DIR/<model> when several models are scored).")
     var out: String?
 
     func validate() throws {
+        if config != nil {
+            guard prediction == nil, reference == nil, runDir == nil, !regression, classes == nil, nodata == nil else {
+                throw ValidationError("--config takes only --model, --soft, --json and --out (no --prediction, --reference, --run, --regression, --classes or --nodata)")
+            }
+            return
+        }
+        if model != nil || soft { throw ValidationError("--model and --soft apply only with --config") }
         if runDir != nil {
             guard prediction == nil, reference == nil, !regression, !json, classes == nil, nodata == nil else {
                 throw ValidationError("--run takes only --out (no --prediction, --reference, --regression, --json, --classes or --nodata)")
@@ -58,6 +77,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let config { return try scoreRun(config) }
         if let runDir {
             let curves = try RunCurves(runDir: runDir)
             if let out { try curves.write(to: out) }
@@ -76,5 +96,32 @@ struct EvalCommand: ParsableCommand {
                                              boundaryTolerance: boundaryTolerance)
         if let out { try e.write(to: out) }
         print(try json ? e.json() : e.text, terminator: "")
+    }
+
+    /// --config: every rank scores its shards; rank 0 writes and prints. An EvalError is known to
+    /// every rank (setup, names, weights are checked together); anything else stops the job.
+    func scoreRun(_ config: String) throws {
+        _ = try MPIRuntime.initialize(threadLevel: .funneled)
+        let world = Communicator.world
+        let evaluations: [RunEvaluation]
+        do {
+            evaluations = try RunEvaluation.make(configPath: config, models: model.map { [$0] } ?? [], soft: soft, world: world)
+        } catch let e as EvalError {
+            if world.rank == 0 { fputs("rstrain eval: \(e)\n", stderr) }
+            try? MPIRuntime.finalize()
+            throw ExitCode(1)
+        } catch {
+            fputs("rstrain eval: rank \(world.rank) (\(world.hostname)): \(error)\n", stderr)
+            if world.size > 1 { world.abort(code: 1) }
+            throw ExitCode(1)
+        }
+        try MPIRuntime.finalize()
+        guard world.rank == 0 else { return }
+        for e in evaluations {
+            let dir = out.map { evaluations.count > 1 ? ($0 as NSString).appendingPathComponent(e.model) : $0 } ?? e.defaultOutput
+            try e.write(to: dir)
+            if !json { print(e.text + "wrote the report to \(dir)\n") }
+        }
+        if json { print(try RunEvaluation.json(evaluations), terminator: "") }
     }
 }

@@ -35,21 +35,14 @@ public struct ClassificationEvaluation {
 
     public var jsonObject: [String: Any] {
         let m = metrics, k = m.classes
-        let perClass: [Any] = m.perClass.enumerated().map { c, f in
-            ["class": c, "name": classLabels[c], "reference_pixels": f.referencePixels, "predicted_pixels": f.predictedPixels,
-             "precision": ReportText.json(f.precision), "recall": ReportText.json(f.recall),
-             "f1": ReportText.json(f.f1), "iou": ReportText.json(f.iou)] as [String: Any]
-        }
-        let norm = m.normalizedConfusion
         return [
             "kind": "classification", "prediction": predictionPath, "reference": referencePath,
             "classes": k, "class_names": classLabels, "pixels": m.pixels, "excluded_pixels": excludedPixels,
             "overall_accuracy": ReportText.json(m.overallAccuracy), "kappa": ReportText.json(m.kappa),
             "mean_iou": ReportText.json(m.meanIoU), "mean_f1": ReportText.json(m.meanF1),
             "mean_convention": "macro over classes present in the reference or the prediction",
-            "per_class": perClass,
-            "confusion": (0..<k).map { r in Array(m.confusion[(r * k)..<(r * k + k)]) },
-            "confusion_normalized": (0..<k).map { r in Array(norm[(r * k)..<(r * k + k)]) },
+            "per_class": m.perClassJSON(labels: classLabels),
+            "confusion": m.confusionRows, "confusion_normalized": m.normalizedRows,
             "boundary": ["tolerance": boundary.tolerance, "precision": ReportText.json(boundary.precision),
                          "recall": ReportText.json(boundary.recall), "f1": ReportText.json(boundary.f1),
                          "predicted_pixels": boundary.predictedBoundaryPixels,
@@ -77,50 +70,22 @@ public struct ClassificationEvaluation {
         ])
         s += "\n" + ReportText.table(perClassRows)
         s += "\nconfusion (rows reference, columns predicted)\n"
-        s += ReportText.table([["", ] + classLabels] + (0..<k).map { r in
-            [classLabels[r]] + (0..<k).map { String(m.confusion[r * k + $0]) }
-        })
+        s += m.confusionText(labels: classLabels)
         return s
     }
 
-    var perClassHeader: [String] { ["class", "name", "reference", "predicted", "precision", "recall", "F1", "IoU"] }
-
-    var perClassRows: [[String]] {
-        [perClassHeader] + metrics.perClass.enumerated().map { c, f in
-            [String(c), classLabels[c], String(f.referencePixels), String(f.predictedPixels), ReportText.fixed(f.precision),
-             ReportText.fixed(f.recall), ReportText.fixed(f.f1), ReportText.fixed(f.iou)]
-        }
-    }
+    var perClassRows: [[String]] { metrics.perClassRows(labels: classLabels) }
 
     // MARK: - CSV
 
-    /// One row per class; undefined figures are empty fields.
-    public var metricsCSV: String {
-        var s = "class,name,reference_pixels,predicted_pixels,precision,recall,f1,iou\n"
-        for (c, f) in metrics.perClass.enumerated() {
-            s += [String(c), ReportText.csvField(classLabels[c]), String(f.referencePixels), String(f.predictedPixels),
-                  ReportText.csv(f.precision), ReportText.csv(f.recall), ReportText.csv(f.f1), ReportText.csv(f.iou)]
-                .joined(separator: ",") + "\n"
-        }
-        return s
-    }
+    public var metricsCSV: String { metrics.metricsCSV(labels: classLabels) }
 
-    /// Counts; the first column names the reference class, the header the predicted one.
-    public var confusionCSV: String {
-        let k = metrics.classes
-        var s = (["reference\\predicted"] + classLabels.map(ReportText.csvField)).joined(separator: ",") + "\n"
-        for r in 0..<k {
-            s += ([ReportText.csvField(classLabels[r])] + (0..<k).map { String(metrics.confusion[r * k + $0]) })
-                .joined(separator: ",") + "\n"
-        }
-        return s
-    }
+    public var confusionCSV: String { metrics.confusionCSV(labels: classLabels) }
 
     // MARK: - SVG, HTML
 
     public var confusionSVG: String {
-        ConfusionHeatMap.svg(normalized: metrics.normalizedConfusion, counts: metrics.confusion,
-                             labels: classLabels, colors: classColors)
+        metrics.confusionSVG(labels: classLabels, colors: classColors)
     }
 
     public var html: String {
