@@ -85,7 +85,7 @@ final class EvalRunTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: Self.run.dir + "/eval/resnet"))
     }
 
-    func testUnknownModelAndMissingWeightsAreRefused() throws {
+    func testUnknownModelMissingWeightsHardLabelsAndMissingConfigAreRefused() throws {
         guard onPath("mpirun") else { throw XCTSkip("mpirun is not on PATH") }
         let r = try TrainingRun.mpirun(1, ["eval", "--config", Self.run.config, "--model", "vgg"])
         XCTAssertNotEqual(r.status, 0)
@@ -94,5 +94,13 @@ final class EvalRunTests: XCTestCase {
         let u = try TrainingRun.mpirun(2, ["eval", "--config", cfg, "--model", "unet"])
         XCTAssertNotEqual(u.status, 0)
         XCTAssertTrue(u.stderr.contains("eval-untrained/final/unet.h5"), u.stderr)
+        // Hard labels have no proportions to agree with.
+        let hard = try TrainingRun.config("eval-hard", runDir: Self.run.dir, data: ["labels": "hard"])
+        let h = try TrainingRun.mpirun(1, ["eval", "--config", hard, "--soft"])
+        XCTAssertNotEqual(h.status, 0)
+        XCTAssertTrue(h.stderr.contains("--soft needs proportions"), h.stderr)
+        let missing = try TrainingRun.mpirun(1, ["eval", "--config", TrainingRun.data + "/none.json"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("none.json' does not exist"), missing.stderr)
     }
 }

@@ -32,7 +32,8 @@ public struct RunEvaluation {
     public static func make(configPath: String, models: [String], soft: Bool, world: Communicator) throws -> [RunEvaluation] {
         let setup: RunSetup
         do { setup = try RunSetup.make(configPath: configPath, world: world) } catch let f as RunSetup.Failed {
-            throw EvalError("\(configPath): " + f.problems.joined(separator: "; "))
+            // Each problem names its file and key already.
+            throw EvalError(f.problems.joined(separator: "\n"))
         }
         let cfg = setup.config
         for name in models where !cfg.models.contains(where: { $0.name == name }) {
