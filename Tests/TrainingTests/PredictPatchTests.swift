@@ -1,5 +1,7 @@
 import DataIO
+import Engine
 import Foundation
+import Models
 import TestSupport
 import Training
 import XCTest
@@ -72,5 +74,51 @@ final class PredictPatchTests: XCTestCase {
         }
         XCTAssertGreaterThan(masked, 0)
         XCTAssertGreaterThan(c.filter { $0 < 8 }.count, w * h / 2)
+    }
+
+    /// Probabilities equal the model run directly on the 15×15 patch centred on a pixel (rows
+    /// and columns p − 7 … p + 7 of the tile read and normalised as one 128 px window, outside
+    /// the tile 0): catches a patch cut off centre, which the window test alone may not (this
+    /// ResNet's pooling ignores a 15 px patch's last row and column).
+    func testProbabilitiesMatchTheModelOnOnePatch() throws {
+        let weights = try Self.weights.get(), dir = try scratch(), model = try PredictionModel(path: weights)
+        let input = try PredictInput(path: Self.tile)
+        let predictor = try ScenePredictor(model: model, window: 32, batch: 2)
+        _ = try predictor.predict(repository: input.repository, tile: "tile_00", output: dir + "/c.tif", probabilities: dir + "/p.tif")
+        let pm = try Raster(dir + "/p.tif")
+        let (w, h) = (pm.width, pm.height)
+        XCTAssertEqual([w, h], [128, 128])
+        let probs: [Float] = try pm.read(x: 0, y: 0, width: w, height: h)
+
+        var options = predictor.tileOptions
+        options.windowSize = 128
+        options.stride = 128
+        let grid = try WindowGrid(input.repository, options: options)
+        let reader = WindowReader(grid: grid)
+        defer { reader.close() }
+        let sample = reader.makeSample()
+        _ = try reader.read(WindowRef(tile: 0, x: 0, y: 0, size: 128), into: sample)
+        let (scale, offset) = model.normalization.coefficients(bands: 10)
+        let n = 128 * 128
+        func value(_ c: Int, _ x: Int, _ y: Int) -> Float {
+            guard x >= 0, y >= 0, x < 128, y < 128, sample.mask.data[y * 128 + x] != 0 else { return 0 }
+            return Float(Double(sample.image.data[c * n + y * 128 + x]) * scale[c] + offset[c])
+        }
+        let net = try ModelZoo.build(model.spec, batch: 1, input: [10, 15, 15]), ex = try net.plan()
+        try WeightsFile.load(ex.parameters, from: weights)
+        let xin = ex.value(net.input), yout = ex.value(net.output)
+        var checked = 0, worst: Float = 0
+        // Pixels near the tile's edges and in the interior.
+        for q in Array(stride(from: 0, to: n, by: 97)) + [0, 1, 127, 128 * 127, n - 1] where !probs[q].isNaN {
+            let (px, py) = (q % 128, q / 128)
+            for c in 0..<10 { for y in 0..<15 { for x in 0..<15 { xin.data[(c * 15 + y) * 15 + x] = value(c, px - 7 + x, py - 7 + y) } } }
+            ex.forward(mode: .inference)
+            let top = (0..<8).map { yout.data[$0] }.max()!
+            let e = (0..<8).map { expf(yout.data[$0] - top) }, total = e.reduce(0, +)
+            for k in 0..<8 { worst = max(worst, abs(e[k] / total - probs[k * n + q])) }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 50)
+        XCTAssertLessThan(worst, 1e-4)
     }
 }

@@ -1,5 +1,7 @@
 import DataIO
+import Engine
 import Foundation
+import Models
 import TestSupport
 import Training
 import XCTest
@@ -108,5 +110,40 @@ final class PredictPixelTests: XCTestCase {
         }
         XCTAssertGreaterThan(compared, 0)
         XCTAssertLessThan(worst, 1e-5)
+    }
+
+    /// Probabilities equal the model run directly on single pixels' normalised C×T series
+    /// (date order, band-major as training feeds them): catches a wrong pixel → row layout.
+    func testProbabilitiesMatchTheModelOnOnePixel() throws {
+        let (data, weights) = try Self.run.get(), dir = try scratch()
+        let model = try PredictionModel(path: weights)
+        let input = try PredictInput(path: data + "/tile_00")
+        _ = try ScenePredictor(model: model, window: 16, batch: 2)
+            .predict(repository: input.repository, tile: "tile_00", output: dir + "/c.tif", probabilities: dir + "/p.tif")
+        let pm = try Raster(dir + "/p.tif")
+        let (w, h) = (pm.width, pm.height)
+        let probs: [Float] = try pm.read(x: 0, y: 0, width: w, height: h)
+        let tile = data + "/tile_00"
+        let dates = try FileManager.default.contentsOfDirectory(atPath: tile).filter { $0.hasPrefix("20") }.sorted()
+        let series: [[Float]] = try dates.map { d in
+            let r = try Raster(tile + "/" + d + "/image.tif")
+            return try r.read(x: 0, y: 0, width: w, height: h)
+        }
+        let (c, t) = (6, dates.count)
+        let net = try ModelZoo.build(model.spec, batch: 1, input: [c, t]), ex = try net.plan()
+        try WeightsFile.load(ex.parameters, from: weights)
+        let (scale, offset) = model.normalization.coefficients(bands: c)
+        let x = ex.value(net.input), y = ex.value(net.output)
+        var checked = 0, worst: Float = 0
+        for q in stride(from: 7, to: w * h, by: 37) where !probs[q].isNaN {
+            for b in 0..<c { for d in 0..<t { x.data[b * t + d] = Float(Double(series[d][b * w * h + q]) * scale[b] + offset[b]) } }
+            ex.forward(mode: .inference)
+            let top = (0..<8).map { y.data[$0] }.max()!
+            let e = (0..<8).map { expf(y.data[$0] - top) }, total = e.reduce(0, +)
+            for k in 0..<8 { worst = max(worst, abs(e[k] / total - probs[k * w * h + q])) }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 20)
+        XCTAssertLessThan(worst, 1e-4)
     }
 }
