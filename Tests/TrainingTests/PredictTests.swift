@@ -155,22 +155,22 @@ final class PredictTests: XCTestCase {
     }
 }
 
-/// Models that do not give K class scores per pixel are refused by name, before any tile is read.
+/// Models that cannot map a tile are refused by name, before any tile is read.
 final class PredictRefusalTests: XCTestCase {
-    func refusal(_ spec: [String: Any], classes: Int) throws -> String {
+    func refusal(_ spec: [String: Any], classes: Int, kind: String = "tiles") throws -> String {
         let dir = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try ModelZoo.build(spec, batch: 1, input: [10, 32, 32]).plan().parameters
         func json(_ v: Any) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: v), as: UTF8.self) }
         let path = try FinalWeights.write(store, model: "m", runDir: dir, attributes: [
             "rstrain_model": try json(spec),
-            "rstrain_data": try json(["kind": "tiles", "classes": classes, "sample": [10, 32, 32], "window": 32, "labels": "proportions",
+            "rstrain_data": try json(["kind": kind, "classes": classes, "sample": [10, 32, 32], "window": 32, "labels": "proportions",
                                       "resampling": "bilinear", "resolution": NSNull(), "bands": NSNull()] as [String: Any]),
             "rstrain_normalization": try json(["type": "none"]),
         ])
-        let model = try PredictionModel(path: path)
-        XCTAssertEqual(model.window, 32)
         do {
+            let model = try PredictionModel(path: path)
+            XCTAssertEqual(model.window, 32)
             _ = try ScenePredictor(model: model)
             XCTFail("\(spec["arch"]!) was accepted")
             return ""
@@ -179,15 +179,18 @@ final class PredictRefusalTests: XCTestCase {
         }
     }
 
+    /// A scene classifier trained on So2Sat-like data labels whole samples: no map of a tile.
     func testSceneClassifierIsRefused() throws {
-        let m = try refusal(["arch": "resnet", "stages": [1], "widths": [8], "stem": "small", "head": "scene", "bands": 10, "classes": 8], classes: 8)
-        XCTAssertTrue(m.contains("predict supports dense classification models"), m)
-        XCTAssertTrue(m.contains("resnet is a scene/patch/pixel classifier"), m)
+        let m = try refusal(["arch": "resnet", "stages": [1], "widths": [8], "stem": "small", "head": "scene", "bands": 10, "classes": 8],
+                            classes: 8, kind: "so2sat")
+        XCTAssertTrue(m.contains("the model was trained on so2sat data: predict reads tile repositories"), m)
     }
 
-    func testRegressionModelIsRefused() throws {
-        let m = try refusal(["arch": "unet", "dims": 2, "bands": 10, "classes": 1, "filters": 4, "levels": 2, "task": "regression"], classes: 1)
-        XCTAssertTrue(m.contains("predict supports dense classification models; unet is a regression model"), m)
+    /// A dense classifier whose class count is not the data's.
+    func testClassCountMismatchIsRefused() throws {
+        let m = try refusal(["arch": "unet", "dims": 2, "bands": 10, "classes": 5, "filters": 4, "levels": 2], classes: 8)
+        XCTAssertTrue(m.contains("predict supports dense, pixel and patch classifiers"), m)
+        XCTAssertTrue(m.contains("unet is a model whose output is 5×32×32 per window"), m)
     }
 }
 

@@ -6,14 +6,17 @@ import Training
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Map a tile (or every tile of a repository) with a trained dense classification model.",
+        abstract: "Map a tile (or every tile of a repository) with a trained dense, pixel or patch model.",
         discussion: """
         Reads the tile as training did (the model's bands by name, resolution, resampling and \
         normalisation, from the final weights file), slides W×W windows with overlap O over the \
         tile's grid, averages the softmax scores where windows overlap (leaving out O/2 px at \
         inner window borders) and writes the arg-max class: a uint8 GeoTIFF on the tile's grid, \
         NODATA 255 where the input is masked, with a colour table, class names and overviews. \
-        See docs/predict.md.
+        A regression model's outputs are averaged as they are and written as float32, one band \
+        per output, NODATA NaN (a super-resolution model's on its finer grid). Pixel models \
+        (TempCNN) classify every pixel's C×T series; patch models (ResNet, "head": "pixel") the \
+        P×P patch centred on every pixel. See docs/predict.md.
         """
     )
 
@@ -23,7 +26,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "A tile folder (inside a tile repository) or a whole tile repository.")
     var input: String
 
-    @Option(help: "The class map (GeoTIFF); for a repository, a directory receiving <tile>.tif per tile.")
+    @Option(help: "The class map (regression: the values), a GeoTIFF; for a repository, a directory receiving <tile>.tif per tile.")
     var output: String
 
     @Option(help: "Also write class probabilities (float32, one band per class); for a repository, a directory.")
@@ -32,7 +35,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Window side in pixels (default: the training window).")
     var window: Int?
 
-    @Option(help: "Overlap between neighbouring windows in pixels (default: a quarter of the window).")
+    @Option(help: "Overlap between neighbouring windows in pixels (default: a quarter of the window; pixel models: 0; patch models: at least 2·⌊P/2⌋).")
     var overlap: Int?
 
     @Option(help: "Windows per forward pass.")
@@ -56,7 +59,8 @@ struct PredictCommand: ParsableCommand {
                 let prob = probabilities.map { source.isRepository ? $0 + "/" + tile + ".tif" : $0 }
                 let s = try predictor.predict(repository: source.repository, tile: tile, output: out, probabilities: prob)
                 let share = 100 * Double(s.classified) / Double(max(s.width * s.height, 1))
-                print(String(format: "%@: %d×%d px, %d windows, %.1f%% classified → %@", tile, s.width, s.height, s.windows, share, out))
+                print(String(format: "%@: %d×%d px, %d windows, %.1f%% %@ → %@", tile, s.width, s.height, s.windows, share,
+                             predictor.isRegression ? "with values" : "classified", out))
             }
         } catch {
             // DataError, WeightsMismatch, model errors: each names its file or key.

@@ -41,10 +41,11 @@ public struct PredictionModel: @unchecked Sendable {
         func fail(_ m: String) -> DataError { DataError(path: path, object: "attribute rstrain_data", m) }
         let kind = data["kind"] as? String ?? "tiles"
         guard kind == "tiles" else {
-            throw fail("the model was trained on \(kind) data: predict reads tile repositories (dense classification models)")
+            throw fail("the model was trained on \(kind) data: predict reads tile repositories")
         }
         guard let w = (data["window"] as? NSNumber)?.intValue, w > 0 else { throw fail("has no positive \"window\"") }
-        guard let k = (data["classes"] as? NSNumber)?.intValue, k > 0 else { throw fail("has no positive \"classes\"") }
+        // Regression data may have no classes (0); classifiers are checked against it in `build`.
+        guard let k = (data["classes"] as? NSNumber)?.intValue, k >= 0 else { throw fail("has no \"classes\" count") }
         guard let s = data["sample"] as? [NSNumber], s.count == 3 || s.count == 4 else { throw fail("has no C×W×W or C×T×W×W \"sample\"") }
         window = w
         classes = k
@@ -83,25 +84,67 @@ public struct PredictionModel: @unchecked Sendable {
         }
     }
 
+    /// How a model maps the tile to its output (docs/config.md, "How a model is fed").
+    public enum Kind: Sendable, Equatable {
+        /// A W×W window → C×(s·W)×(s·W) (classes: C = K, s = 1; regression: any s ≥ 1).
+        case dense(factor: Int)
+        /// One C×T sequence per pixel → K class scores (TempCNN, pixel_twobranch).
+        case pixels
+        /// One C×[T×]P×P patch centred on each pixel → K class scores (ResNet on tiles).
+        case patches(size: Int)
+    }
+
     /// The model for `batch` windows of side `window`, with the trained weights, ready for
-    /// inference. Refuses models that do not map a window to K class scores per pixel.
-    public func build(window w: Int, batch: Int) throws -> (model: Model, executor: Executor) {
-        let input = Array(sample.dropLast(2)) + [w, w]
-        let model: Model
-        do { model = try ModelZoo.build(spec, batch: batch, input: input) } catch {
-            throw DataError(path: path, object: "attribute rstrain_model", "cannot build \(arch) for \(input.map(String.init).joined(separator: "×")) windows: \(error)")
+    /// inference, and how it is fed: dense classifiers (K×W×W class scores per window), dense
+    /// regression models (R×(s·W)×(s·W) values), pixel classifiers (K scores per C×T sequence)
+    /// and patch classifiers (K scores per P×P patch), the last two run on every pixel of
+    /// `batch` windows at once (B·W² rows); the rest is refused.
+    public func build(window w: Int, batch: Int) throws -> (model: Model, executor: Executor, kind: Kind) {
+        let image = Array(sample.dropLast(2)) + [w, w], (c, t) = (sample[0], sample.count == 4 ? sample[1] : 1)
+        var input = image, rows = batch, patch: Int?
+        if let natural = try? ModelZoo.build(spec, batch: 1), natural.outputShape.spatial.isEmpty {
+            // One output per model row: on tiles, training fed it a row per pixel (Feed).
+            let dims = Array(natural.inputShape.dims.dropFirst()), shown = dims.map(String.init).joined(separator: "×")
+            if dims.count == 2 {
+                // A sequence model: every pixel of the windows is a C×T row.
+                guard dims == [c, t] else {
+                    throw DataError(path: path, "\(arch) takes \(shown) (bands × dates) sequences, but it was trained on \(c)×\(t)")
+                }
+            } else {
+                // A patch model: every pixel's centred P×P patch is a row.
+                guard dims.count == image.count, dims[0] == c, image.count == 3 || dims[1] == t, let p = dims.last, p <= w, dims[dims.count - 2] == p else {
+                    throw DataError(path: path, "\(arch) takes \(shown) inputs, which cannot be cut from \(image.map(String.init).joined(separator: "×")) windows")
+                }
+                patch = p
+            }
+            (input, rows) = (dims, batch * w * w)
         }
-        guard model.task == .classification else {
-            throw DataError(path: path, "predict supports dense classification models; \(arch) is a regression model")
+        let model: Model
+        do { model = try ModelZoo.build(spec, batch: rows, input: input) } catch {
+            throw DataError(path: path, object: "attribute rstrain_model", "cannot build \(arch) for \(input.map(String.init).joined(separator: "×")) inputs: \(error)")
         }
         let out = model.outputShape
-        guard out.spatial == [w, w], out.channels == classes else {
-            let what = out.spatial.isEmpty ? "a scene/patch/pixel classifier (one output per sample)"
-                : "a model whose output is \(out.dims.dropFirst().map(String.init).joined(separator: "×")) per window"
-            throw DataError(path: path, "predict supports dense classification models (K×W×W output per window); \(arch) is \(what)")
+        let what = out.spatial.isEmpty ? "a scene \(model.task == .regression ? "regressor" : "classifier") (one output per sample)"
+            : "a model whose output is \(out.dims.dropFirst().map(String.init).joined(separator: "×")) per window"
+        let kind: Kind
+        if rows != batch {
+            guard model.task == .classification, out.spatial.isEmpty, out.channels == classes else {
+                throw DataError(path: path, "predict supports pixel and patch classifiers with \(classes) class scores per pixel; \(arch) outputs \(out.dims.dropFirst().map(String.init).joined(separator: "×"))")
+            }
+            kind = patch.map { .patches(size: $0) } ?? .pixels
+        } else if model.task == .regression {
+            guard out.spatial.count == 2, out.spatial[0] == out.spatial[1], out.spatial[0] >= w, out.spatial[0] % w == 0 else {
+                throw DataError(path: path, "predict supports dense regression models (R×(s·W)×(s·W) output per W×W window); \(arch) is \(what)")
+            }
+            kind = .dense(factor: out.spatial[0] / w)
+        } else {
+            guard out.spatial == [w, w], out.channels == classes else {
+                throw DataError(path: path, "predict supports dense, pixel and patch classifiers (K×W×W output per window); \(arch) is \(what)")
+            }
+            kind = .dense(factor: 1)
         }
         let ex = try model.plan()
         try WeightsFile.load(ex.parameters, from: path)
-        return (model, ex)
+        return (model, ex, kind)
     }
 }
