@@ -1,5 +1,6 @@
-/// Pixel accuracy and per-class figures from a K×K confusion matrix (row: true class,
-/// column: predicted), as summed over ranks.
+/// The baseline's figures from a K×K confusion matrix (row: true class, column: predicted), as
+/// summed over ranks: computed by `ClassificationMetrics`, the same code as `rstrain eval`, so the
+/// forest and the deep models are judged alike.
 struct Metrics {
     let confusion: [Int64]
     let classes: Int
@@ -9,20 +10,18 @@ struct Metrics {
     /// NaN when there are no validation pixels.
     var accuracy: Double { total > 0 ? Double(correct) / Double(total) : .nan }
 
-    /// baseline.json's figures: accuracy, pixels, chance, the matrix and per-class counts
-    /// (recall and precision NaN where a class has no pixels / no predictions).
+    /// baseline.json's figures: accuracy, kappa, mean IoU, pixels, chance, the matrix and per-class
+    /// counts and figures (NaN where a figure has no pixels to stand on).
     func json() -> [String: Any] {
         let k = classes
+        let m = ClassificationMetrics(confusion: confusion.map { Int($0) }, classes: k)
         let rows = (0..<k).map { Array(confusion[$0 * k..<($0 + 1) * k]) }
-        let perClass: [[String: Any]] = (0..<k).map { c in
-            let actual = rows[c].reduce(0, +)
-            let predicted = (0..<k).reduce(Int64(0)) { $0 + rows[$1][c] }
-            let hit = rows[c][c]
-            return ["class": c, "pixels": actual, "predicted": predicted, "correct": hit,
-                    "recall": actual > 0 ? Double(hit) / Double(actual) : Double.nan,
-                    "precision": predicted > 0 ? Double(hit) / Double(predicted) : Double.nan]
+        let perClass: [[String: Any]] = m.perClass.enumerated().map { c, p in
+            ["class": c, "pixels": p.referencePixels, "predicted": p.predictedPixels, "correct": rows[c][c],
+             "recall": p.recall ?? .nan, "precision": p.precision ?? .nan, "f1": p.f1 ?? .nan, "iou": p.iou ?? .nan]
         }
-        return ["accuracy": accuracy, "pixels": total, "correct": correct, "classes": k, "chance": 1 / Double(k),
+        return ["accuracy": accuracy, "kappa": m.kappa ?? .nan, "mean_iou": m.meanIoU ?? .nan,
+                "pixels": total, "correct": correct, "classes": k, "chance": 1 / Double(k),
                 "confusion": rows, "per_class": perClass]
     }
 }

@@ -59,15 +59,7 @@ public struct ClassificationEvaluation {
         let m = metrics, k = m.classes
         var s = "prediction \(predictionPath)\nreference  \(referencePath)\n"
         s += "pixels \(m.pixels) counted, \(excludedPixels) excluded (NODATA or reference outside 0..<\(k))\n\n"
-        s += ReportText.table([
-            ["overall accuracy", ReportText.fixed(m.overallAccuracy)],
-            ["kappa", ReportText.fixed(m.kappa)],
-            ["mean IoU", ReportText.fixed(m.meanIoU)],
-            ["mean F1", ReportText.fixed(m.meanF1)],
-            ["boundary F1 (tolerance \(boundary.tolerance) px)", ReportText.fixed(boundary.f1)],
-            ["boundary precision", ReportText.fixed(boundary.precision)],
-            ["boundary recall", ReportText.fixed(boundary.recall)],
-        ])
+        s += ReportText.table(summaryRows)
         s += "\n" + ReportText.table(perClassRows)
         s += "\nconfusion (rows reference, columns predicted)\n"
         s += m.confusionText(labels: classLabels)
@@ -75,6 +67,20 @@ public struct ClassificationEvaluation {
     }
 
     var perClassRows: [[String]] { metrics.perClassRows(labels: classLabels) }
+
+    /// The headline figures, shared by the text and the HTML report.
+    var summaryRows: [[String]] {
+        let m = metrics
+        return [
+            ["overall accuracy", ReportText.fixed(m.overallAccuracy)],
+            ["kappa", ReportText.fixed(m.kappa)],
+            ["mean IoU", ReportText.fixed(m.meanIoU)],
+            ["mean F1", ReportText.fixed(m.meanF1)],
+            ["boundary F1 (tolerance \(boundary.tolerance) px)", ReportText.fixed(boundary.f1)],
+            ["boundary precision", ReportText.fixed(boundary.precision)],
+            ["boundary recall", ReportText.fixed(boundary.recall)],
+        ]
+    }
 
     // MARK: - CSV
 
@@ -92,15 +98,7 @@ public struct ClassificationEvaluation {
         let m = metrics
         var body = "<p>prediction <code>\(ReportText.xml(predictionPath))</code><br>reference <code>\(ReportText.xml(referencePath))</code><br>"
         body += "\(m.pixels) pixels counted, \(excludedPixels) excluded (NODATA or reference outside 0..&lt;\(m.classes))</p>\n"
-        body += ReportText.htmlTable(["figure", "value"], [
-            ["overall accuracy", ReportText.fixed(m.overallAccuracy)],
-            ["kappa", ReportText.fixed(m.kappa)],
-            ["mean IoU", ReportText.fixed(m.meanIoU)],
-            ["mean F1", ReportText.fixed(m.meanF1)],
-            ["boundary F1 (tolerance \(boundary.tolerance) px)", ReportText.fixed(boundary.f1)],
-            ["boundary precision", ReportText.fixed(boundary.precision)],
-            ["boundary recall", ReportText.fixed(boundary.recall)],
-        ])
+        body += ReportText.htmlTable(["figure", "value"], summaryRows)
         let rows = perClassRows
         body += "<h2>Per class</h2>\n" + ReportText.htmlTable(rows[0], Array(rows.dropFirst()))
         body += "<h2>Confusion (row-normalised)</h2>\n" + confusionSVG
