@@ -15,21 +15,44 @@ public struct BoundaryF1 {
     /// against an uncounted pixel is not a boundary: NODATA is not a class).
     public init(prediction: [Int32], reference: [Int32], width: Int, height: Int, tolerance: Int) {
         precondition(prediction.count == width * height && reference.count == width * height && tolerance >= 0)
-        self.tolerance = tolerance
-        let pb = BoundaryF1.boundary(prediction, width, height)
-        let rb = BoundaryF1.boundary(reference, width, height)
-        let pNear = BoundaryF1.dilate(pb, width, height, tolerance)
-        let rNear = BoundaryF1.dilate(rb, width, height, tolerance)
-        var np = 0, nr = 0, hitP = 0, hitR = 0
-        for i in 0..<pb.count {
-            if pb[i] { np += 1; if rNear[i] { hitP += 1 } }
-            if rb[i] { nr += 1; if pNear[i] { hitR += 1 } }
-        }
-        predictedBoundaryPixels = np
-        referenceBoundaryPixels = nr
-        precision = np > 0 ? Double(hitP) / Double(np) : nil
-        recall = nr > 0 ? Double(hitR) / Double(nr) : nil
+        var c = Counts(tolerance: tolerance)
+        c.add(prediction: prediction, reference: reference, width: width, keep: 0..<height, atTop: true, atBottom: true)
+        self.init(c)
+    }
+
+    public init(_ c: Counts) {
+        tolerance = c.tolerance
+        predictedBoundaryPixels = c.predictedEdges
+        referenceBoundaryPixels = c.referenceEdges
+        precision = c.predictedEdges > 0 ? Double(c.predictedHits) / Double(c.predictedEdges) : nil
+        recall = c.referenceEdges > 0 ? Double(c.referenceHits) / Double(c.referenceEdges) : nil
         if let p = precision, let r = recall { f1 = p + r > 0 ? 2 * p * r / (p + r) : 0 } else { f1 = nil }
+    }
+
+    /// The four counts behind the figures, summed strip by strip: a scene is scored in strips of
+    /// rows, each read with a halo of `tolerance + 1` rows above and below (a boundary needs its
+    /// 4-neighbours, a hit looks `tolerance` rows away), so the sums equal the whole-scene ones.
+    public struct Counts {
+        public let tolerance: Int
+        public var predictedEdges = 0, referenceEdges = 0, predictedHits = 0, referenceHits = 0
+        public init(tolerance: Int) { self.tolerance = tolerance }
+
+        /// The halo a strip of rows needs on each side.
+        public var halo: Int { tolerance + 1 }
+
+        /// Adds the boundary pixels of rows `keep` of an R×W block (the strip with its halo;
+        /// `atTop`/`atBottom`: the block's first/last row is the scene's).
+        public mutating func add(prediction: [Int32], reference: [Int32], width w: Int, keep: Range<Int>,
+                                 atTop: Bool, atBottom: Bool) {
+            let h = prediction.count / max(w, 1)
+            precondition(keep.lowerBound - (atTop ? 0 : halo) >= 0 && keep.upperBound + (atBottom ? 0 : halo) <= h)
+            let pb = BoundaryF1.boundary(prediction, w, h), rb = BoundaryF1.boundary(reference, w, h)
+            let pNear = BoundaryF1.dilate(pb, w, h, tolerance), rNear = BoundaryF1.dilate(rb, w, h, tolerance)
+            for i in (keep.lowerBound * w)..<(keep.upperBound * w) {
+                if pb[i] { predictedEdges += 1; if rNear[i] { predictedHits += 1 } }
+                if rb[i] { referenceEdges += 1; if pNear[i] { referenceHits += 1 } }
+            }
+        }
     }
 
     /// Pixels (counted, >= 0) with a counted 4-neighbour of another class.

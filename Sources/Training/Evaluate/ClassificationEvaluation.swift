@@ -14,21 +14,46 @@ public struct ClassificationEvaluation {
     /// "#rrggbb" per class from the reference's colour table ("" for none), or nil.
     public let classColors: [String]?
 
+    /// Reads both maps a strip of rows at a time (`LabelPair.stripRows`, or `stripRows`), so
+    /// memory stays bounded whatever the scene size.
     public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil,
-                boundaryTolerance: Int = 1) throws {
+                boundaryTolerance: Int = 1, stripRows: Int? = nil) throws {
         guard boundaryTolerance >= 0 else { throw EvalError("--boundary-tolerance must be at least 0, got \(boundaryTolerance)") }
         let pair = try LabelPair(prediction: prediction, reference: reference, classes: classes, noData: noData)
         predictionPath = prediction
         referencePath = reference
-        metrics = ClassificationMetrics(prediction: pair.prediction, reference: pair.reference, classes: pair.classes)
-        boundary = BoundaryF1(prediction: pair.prediction, reference: pair.reference, width: pair.width,
-                              height: pair.height, tolerance: boundaryTolerance)
-        excludedPixels = pair.excluded
-        classLabels = (0..<pair.classes).map { c in
-            if let n = pair.classNames?[c], !n.isEmpty { return n }
+        let (w, h) = (pair.width, pair.height), strip = max(1, stripRows ?? pair.stripRows)
+        // K×K counts; without a given K it grows with the largest class seen (both maps).
+        var k = classes ?? 1
+        var confusion = [Int](repeating: 0, count: k * k)
+        var edges = BoundaryF1.Counts(tolerance: boundaryTolerance)
+        var excluded = 0
+        var a = 0
+        while a < h {
+            let b = min(h, a + strip), lo = max(0, a - edges.halo), hi = min(h, b + edges.halo)
+            let (p, r) = try pair.read(rows: lo..<hi)
+            edges.add(prediction: p, reference: r, width: w, keep: (a - lo)..<(b - lo), atTop: lo == 0, atBottom: hi == h)
+            for i in ((a - lo) * w)..<((b - lo) * w) {
+                guard p[i] >= 0 else { excluded += 1; continue }
+                let need = Int(max(p[i], r[i])) + 1
+                if need > k {
+                    var grown = [Int](repeating: 0, count: need * need)
+                    for y in 0..<k { for x in 0..<k { grown[y * need + x] = confusion[y * k + x] } }
+                    (k, confusion) = (need, grown)
+                }
+                confusion[Int(r[i]) * k + Int(p[i])] += 1
+            }
+            a = b
+        }
+        metrics = ClassificationMetrics(confusion: confusion, classes: k)
+        boundary = BoundaryF1(edges)
+        excludedPixels = excluded
+        let (names, colors) = LabelPair.categories(reference, classes: k)
+        classLabels = (0..<k).map { c in
+            if let n = names?[c], !n.isEmpty { return n }
             return String(c)
         }
-        classColors = pair.classColors
+        classColors = colors
     }
 
     // MARK: - JSON

@@ -2,64 +2,60 @@ import CGDAL
 import DataIO
 import Foundation
 
-/// A predicted and a reference class raster on the same grid, read into memory as class
-/// indices: -1 marks an excluded pixel (NODATA in either file, a reference label outside
-/// 0..<classes), so every metric counts the same pixels.
+/// A predicted and a reference class raster on the same grid, read as class indices a strip
+/// of rows at a time (so a scene of any size is evaluated in bounded memory): -1 marks an
+/// excluded pixel (NODATA in either file, a reference label outside 0..<classes when
+/// `classes` is given), so every metric counts the same pixels.
 public struct LabelPair {
     public let predictionPath: String
     public let referencePath: String
     public let width: Int
     public let height: Int
-    public let classes: Int
-    /// H×W, row-major; -1 where excluded. Both arrays are excluded at the same pixels.
-    public let prediction: [Int32]
-    public let reference: [Int32]
-    /// Pixels excluded (NODATA in either file, or a reference label outside 0..<classes).
-    public let excluded: Int
-    /// Class names from the reference raster's category table ("" for unnamed classes), or
-    /// nil when it has none.
-    public let classNames: [String]?
-    /// "#rrggbb" per class from the reference raster's colour table, or nil when it has none.
-    public let classColors: [String]?
+    /// The class count given by the caller (nil: taken from the data as it is read).
+    public let classes: Int?
+    let prediction: Raster, reference: Raster
+    let predictionNoData: Double?, referenceNoData: Double?, extraNoData: Double?
 
-    /// Reads band 1 of both files. `classes` nil: one more than the largest valid label in
-    /// either file. `noData` is excluded in both files, on top of each file's own NODATA.
+    /// Opens both files (band 1) and checks that they share one grid. `noData` is excluded in
+    /// both files, on top of each file's own NODATA.
     public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil) throws {
         let p = try Raster(prediction), r = try Raster(reference)
         try LabelPair.checkSameGrid(p, r)
+        for f in [p, r] where f.bandCount < 1 { throw EvalError("\(f.path): has no bands") }
+        if let classes, classes < 1 { throw EvalError("--classes must be at least 1, got \(classes)") }
         predictionPath = prediction
         referencePath = reference
-        width = r.width
-        height = r.height
-        if let classes, classes < 1 { throw EvalError("--classes must be at least 1, got \(classes)") }
-        let pv = try LabelPair.readLabels(p, extraNoData: noData)
-        let rv = try LabelPair.readLabels(r, extraNoData: noData)
-        // K: given, or the largest label seen in either file (valid pixels of both) + 1.
-        var k = classes ?? 0
-        if classes == nil {
-            for i in 0..<pv.count where pv[i] >= 0 && rv[i] >= 0 { k = max(k, Int(pv[i]) + 1, Int(rv[i]) + 1) }
-            k = max(k, 1)
-        }
-        var pred = pv, ref = rv
-        var excluded = 0
+        (self.prediction, self.reference) = (p, r)
+        (width, height, self.classes) = (r.width, r.height, classes)
+        predictionNoData = try p.noData(band: 1)
+        referenceNoData = try r.noData(band: 1)
+        extraNoData = noData
+    }
+
+    /// Rows `rows` of both maps (row-major, rows.count × W), with the excluded pixels -1 in both.
+    /// Throws for a predicted class outside 0..<classes (when given) or a value that is no class
+    /// number, naming the file and pixel.
+    public func read(rows: Range<Int>) throws -> (prediction: [Int32], reference: [Int32]) {
+        var pred = try LabelPair.readLabels(prediction, rows: rows, fileNoData: predictionNoData, extraNoData: extraNoData)
+        var ref = try LabelPair.readLabels(reference, rows: rows, fileNoData: referenceNoData, extraNoData: extraNoData)
+        let k = classes.map(Int32.init) ?? Int32.max, w = width
         for i in 0..<pred.count {
             if pred[i] < 0 && pred[i] != LabelPair.noDataMark {
-                throw EvalError("\(prediction): negative class value \(pred[i]) at column \(i % width), row \(i / width)")
+                throw EvalError("\(predictionPath): negative class value \(pred[i]) at column \(i % w), row \(rows.lowerBound + i / w)")
             }
-            if pred[i] == LabelPair.noDataMark || ref[i] < 0 || Int(ref[i]) >= k {
+            if pred[i] == LabelPair.noDataMark || ref[i] < 0 || ref[i] >= k {
                 pred[i] = -1
                 ref[i] = -1
-                excluded += 1
-            } else if Int(pred[i]) >= k {
-                throw EvalError("\(prediction): class value \(pred[i]) at column \(i % width), row \(i / width) is outside 0..<\(k) (set --classes or --nodata)")
+            } else if pred[i] >= k {
+                throw EvalError("\(predictionPath): class value \(pred[i]) at column \(i % w), row \(rows.lowerBound + i / w) is outside 0..<\(k) (set --classes or --nodata)")
             }
         }
-        self.classes = k
-        self.prediction = pred
-        self.reference = ref
-        self.excluded = excluded
-        (classNames, classColors) = LabelPair.categories(reference, classes: k)
+        return (pred, ref)
     }
+
+    /// Rows per strip so that a strip of W pixels holds about 4M pixels (bounded memory for any
+    /// scene, few GDAL calls for small ones).
+    public var stripRows: Int { max(1, min(height, (4 << 20) / max(width, 1))) }
 
     /// Marks a NODATA pixel while reading (excluded values are all made -1 afterwards).
     static let noDataMark = Int32.min
@@ -82,35 +78,33 @@ public struct LabelPair {
         }
     }
 
-    /// Band 1 as class values: NODATA (the file's or `extraNoData`) becomes `noDataMark`;
-    /// anything not a whole number is an error naming the file and pixel.
-    static func readLabels(_ raster: Raster, extraNoData: Double?) throws -> [Int32] {
-        guard raster.bandCount >= 1 else { throw EvalError("\(raster.path): has no bands") }
-        let fileNoData = try raster.noData(band: 1)
-        let w = raster.width, h = raster.height
-        var out = [Int32](repeating: 0, count: w * h)
-        // Row strips keep the Double staging buffer small for large scenes.
-        let strip = max(1, min(h, (1 << 20) / max(w, 1)))
+    /// Rows `rows` of band 1 as class values: NODATA (the file's or `extraNoData`) becomes
+    /// `noDataMark`; anything not a whole number is an error naming the file and pixel.
+    static func readLabels(_ raster: Raster, rows: Range<Int>, fileNoData: Double?, extraNoData: Double?) throws -> [Int32] {
+        let w = raster.width
+        var out = [Int32](repeating: 0, count: rows.count * w)
+        // Sub-strips keep the Double staging buffer small.
+        let strip = max(1, min(rows.count, (1 << 20) / max(w, 1)))
         var buf = [Double](repeating: 0, count: strip * w)
-        var y = 0
-        while y < h {
-            let rows = min(strip, h - y)
+        var y = rows.lowerBound
+        while y < rows.upperBound {
+            let n = min(strip, rows.upperBound - y), o = (y - rows.lowerBound) * w
             try buf.withUnsafeMutableBufferPointer { b in
-                try raster.read(x: 0, y: y, width: w, height: rows, bands: [1],
-                                into: UnsafeMutableBufferPointer(rebasing: b[0..<(rows * w)]))
+                try raster.read(x: 0, y: y, width: w, height: n, bands: [1],
+                                into: UnsafeMutableBufferPointer(rebasing: b[0..<(n * w)]))
             }
-            for i in 0..<(rows * w) {
+            for i in 0..<(n * w) {
                 let v = buf[i]
                 if v == fileNoData || v == extraNoData || (v.isNaN && (fileNoData?.isNaN ?? false)) {
-                    out[y * w + i] = noDataMark
+                    out[o + i] = noDataMark
                     continue
                 }
                 guard v.isFinite, v == v.rounded(), abs(v) < 1e9 else {
                     throw EvalError("\(raster.path): value \(v) at column \(i % w), row \(y + i / w) is not a class number")
                 }
-                out[y * w + i] = Int32(v)
+                out[o + i] = Int32(v)
             }
-            y += rows
+            y += n
         }
         return out
     }
