@@ -178,8 +178,16 @@ public final class Trainer {
             moves.append(Transfer.Move(model: t.model, from: holder[t.model], to: to))
         }
         let span = timeline.begin("model transfer", category: "transfer")
-        try Transfer.run(moves, world: world, group: groupComm, replica: replica, watchdog: watchdog, hosts: setup.hosts)
+        let received = try Transfer.run(moves, world: world, group: groupComm, replica: replica, watchdog: watchdog, hosts: setup.hosts)
         timeline.end(span)
+        // Each move's time on its new leader (receive and group broadcast) and the state's size go
+        // to metrics.jsonl at the next sync point: the scaling model fits transfers to them.
+        for mv in moves where mv.to.min() == world.rank {
+            guard let seconds = received[mv.model] else { continue }
+            records.append(["type": "transfer", "model": cfg.models[mv.model].name, "round": currentRound,
+                            "from": mv.from.min()!, "ranks": mv.to, "bytes": (try replica(mv.model).packedCount + 2) * 4,
+                            "transfer_seconds": seconds, "time": Date().timeIntervalSince1970])
+        }
         for mv in moves { holder[mv.model] = mv.to }
         if let run, let r = tasks.first.map({ _ in currentRound }) {
             for t in tasks {

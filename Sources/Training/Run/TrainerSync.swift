@@ -47,7 +47,8 @@ extension Trainer {
         guard let run else { return }
         func key(_ o: [String: Any]) -> (Int, Int, Int) {
             let m = cfg.models.firstIndex { $0.name == (o["model"] as? String) } ?? 0
-            return ((o["type"] as? String) == "step" ? 0 : 1, m, (o["step"] as? Int) ?? 0)
+            let order = ["transfer": 0, "step": 1][(o["type"] as? String) ?? ""] ?? 2
+            return (order, m, (o["step"] as? Int) ?? 0)
         }
         let sorted = recs.sorted { key($0) < key($1) }
         defer { clock = nil }
@@ -61,7 +62,7 @@ extension Trainer {
                 progress?.update(model: name, round: r, rounds: sch.rounds, step: (o["step"] as? Int ?? 0) + 1,
                                  stepsInRound: o["steps_in_round"] as? Int ?? 0, stepsDone: o["global_step"] as? Int ?? 0,
                                  samples: cfg.batch, loss: o["loss"] as? Double ?? .nan)
-            } else {
+            } else if o["type"] as? String == "validation" {
                 let acc = o["accuracy"] as? Double ?? .nan, loss = o["loss"] as? Double ?? .nan
                 let shards = (o["shards"] as? [String] ?? []).joined(separator: "+")
                 let what = r >= sch.rounds ? "final validation" : "validation"

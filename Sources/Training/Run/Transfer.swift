@@ -18,9 +18,13 @@ struct Transfer {
     /// Performs `moves` (in model order on every rank). `replica(m)` gives this rank's replica of
     /// model m (built on first use); `group` is this rank's group communicator (exactly the ranks
     /// of the `to` of the moves that include it), needed when a `to` has several ranks.
+    /// Returns the seconds this rank spent receiving each model it received (the point-to-point
+    /// receive and the group's broadcast), keyed by model.
+    @discardableResult
     static func run(_ moves: [Move], world: Communicator, group: Communicator?,
-                    replica: (Int) throws -> ModelReplica, watchdog: Watchdog, hosts: [String]) throws {
+                    replica: (Int) throws -> ModelReplica, watchdog: Watchdog, hosts: [String]) throws -> [Int: Double] {
         let me = world.rank
+        var received: [Int: Double] = [:]
         var sends: [(Request, UnsafeMutableBufferPointer<Float>)] = []
         defer { for (_, b) in sends { b.deallocate() } }
         // Post every outgoing send first, so no order of receives can deadlock.
@@ -35,6 +39,7 @@ struct Transfer {
             let r = try replica(mv.model)
             let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: r.packedCount + 2)
             defer { buf.deallocate() }
+            let t0 = Date().timeIntervalSince1970
             let leader = mv.to.min()!
             if me == leader {
                 if mv.from.min() == me {
@@ -54,8 +59,10 @@ struct Transfer {
             if me != leader || mv.from.min() != me {
                 r.unpack(UnsafeBufferPointer(rebasing: buf[0..<(buf.count - 2)]), step: Self.decode(buf[buf.count - 2], buf[buf.count - 1]))
             }
+            received[mv.model] = Date().timeIntervalSince1970 - t0
         }
         try watchdog.watch("models to be received by their next group") { try Request.waitAll(sends.map(\.0)) }
+        return received
     }
 
     /// The optimizer's step count as two floats' bit patterns.
