@@ -12,6 +12,9 @@ struct ReduceBenchOptions: ParsableArguments {
     @Option(help: "bench reduce: terms (micro-batches) per rank; with --check, terms over all ranks.")
     var terms: Int = 4
 
+    @Option(name: .customLong("bucket-mb"), help: "bench reduce: MB per all-reduce message (the run config's allreduce_bucket_mb).")
+    var bucketMB: Double = Double(RunConfig.defaultBucketBytes) / Double(1 << 20)
+
     @Flag(help: "bench reduce: no timing; reduce a fixed set of terms spread over the ranks and print a hash of each mode's result (exact: the same for any number of ranks).")
     var check = false
 
@@ -21,6 +24,7 @@ struct ReduceBenchOptions: ParsableArguments {
 
     func validate() throws {
         guard floats >= 1 else { throw ValidationError("--floats must be at least 1") }
+        guard bucketMB >= 1.0 / 64, bucketMB <= 1024 else { throw ValidationError("--bucket-mb must be between 1/64 and 1024") }
         guard terms >= 0 else { throw ValidationError("--terms must be at least 0") }
         guard check || terms >= 1 else { throw ValidationError("--terms must be at least 1") }
         if let p = poison, !check || p < 0 || p >= terms {
@@ -80,7 +84,8 @@ enum ReduceBench {
         let out = FloatBuffer(count: n)
         let report = BenchReport(json: json)
         let modes = ReductionMode.allCases
-        let reducers = modes.map { GradientReducer(mode: $0, segments: segs) }
+        let bytes = Int(o.bucketMB * Double(1 << 20))
+        let reducers = modes.map { GradientReducer(mode: $0, segments: segs, chunk: max(1, bytes / ($0 == .fast ? 4 : 8))) }
         // One step: barrier, K adds, reduce. Returns (add, reduce, comm) seconds.
         func step(_ reducer: GradientReducer) throws -> [Double] {
             try comm.barrier()
@@ -113,7 +118,7 @@ enum ReduceBench {
         for (m, mode) in modes.enumerated() {
             let b = best[m], mean = sum[m].map { $0 / Double(reps) }
             report.emit([("bench", "reduce"), ("mode", mode.rawValue), ("ranks", comm.size), ("floats", n),
-                         ("buckets", segs.count), ("terms_per_rank", k), ("reps", reps),
+                         ("buckets", segs.count), ("bucket_mb", o.bucketMB), ("terms_per_rank", k), ("reps", reps),
                          ("add_ms", b[0] * 1e3), ("reduce_ms", b[1] * 1e3), ("comm_ms", b[2] * 1e3),
                          ("step_ms", (b[0] + b[1]) * 1e3), ("mean_step_ms", (mean[0] + mean[1]) * 1e3)])
         }

@@ -38,6 +38,11 @@ public struct RunConfig: @unchecked Sendable {
     public var threads: Int?
     /// Fast mode: overlap the gradient all-reduce with the backward pass.
     public var overlapAllreduce: Bool
+    /// Bytes per all-reduce message of the gradients (`allreduce_bucket_mb`).
+    public var allreduceBucketBytes: Int
+    /// 4 MB: through shared memory within 10% of the best size, across hosts 16× fewer messages
+    /// (each paying the latency on every ring step) than 256 KB (docs/scaling.md).
+    public static let defaultBucketBytes = 4 << 20
     public var timeline: Bool
     public var stallWarnSeconds: Double
     public var stallAbortSeconds: Double
@@ -105,6 +110,9 @@ public struct RunConfig: @unchecked Sendable {
         if threads == nil { _ = try r.int("threads", default: 0) }
         overlapAllreduce = try r.bool("overlap_allreduce", default: false)
         if overlapAllreduce && reduction == .exact { throw r.error("overlap_allreduce", "applies to the fast reduction only") }
+        let bucketMB = try r.double("allreduce_bucket_mb", default: Double(Self.defaultBucketBytes) / Double(1 << 20))
+        guard bucketMB >= 1.0 / 64, bucketMB <= 1024 else { throw r.error("allreduce_bucket_mb", "must be between 1/64 and 1024 (MB), got \(bucketMB)") }
+        allreduceBucketBytes = Int(bucketMB * Double(1 << 20))
         timeline = try r.bool("timeline", default: false)
         var w = ConfigReader(try r.optionalObject("watchdog") ?? [:], path: "watchdog", file: file)
         stallWarnSeconds = try w.double("warn_seconds", default: 60)

@@ -48,16 +48,20 @@ public final class GradientReducer {
     private var header: [Int32]                   // [segments.count + 2] bucket maxima, T, −T
     private var sums: UnsafeMutableBufferPointer<Int64>? // [1 + chunk] term count, fixed-point sums
 
-    /// Elements per all-reduce: MPI runs far faster on a few hundred kilobytes that stay in
-    /// cache than on one large buffer (measured on 2 ranks of one host: several times faster
-    /// than one call on ResNet-50's 188 MB of Int64 sums).
-    static let chunk = 1 << 16
+    /// Elements per all-reduce (the run config's `allreduce_bucket_mb`): through shared memory
+    /// MPI runs far faster on pieces that stay in cache than on one large buffer (2 ranks of one
+    /// host: several times faster than one call on ResNet-50's 188 MB of Int64 sums), while
+    /// across hosts every message pays the network's latency on each ring step (docs/scaling.md).
+    let chunk: Int
+    public static let defaultChunk = 1 << 16
     /// Elements per quantisation pass: a piece of Int64 sums stays in L1 while the terms are
     /// added to it.
     static let piece = 2048
 
-    public init(mode: ReductionMode, segments: [Int]) {
+    public init(mode: ReductionMode, segments: [Int], chunk: Int = GradientReducer.defaultChunk) {
         precondition(segments.allSatisfy { $0 >= 0 }, "GradientReducer: negative segment length in \(segments)")
+        precondition(chunk >= 1, "GradientReducer: chunk must be positive")
+        self.chunk = chunk
         self.mode = mode
         self.segments = segments
         var s: [Int] = [], n = 0
@@ -70,7 +74,7 @@ public final class GradientReducer {
         case .fast:
             accumulator = FloatBuffer(count: n + 2)
         case .exact:
-            let b = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1 + min(Self.chunk, n))
+            let b = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1 + min(chunk, n))
             b.initialize(repeating: 0)
             sums = b
         }
@@ -142,7 +146,7 @@ public final class GradientReducer {
         // Chunk by chunk: each one is scaled while MPI has just left it in cache.
         var at = 0
         repeat {
-            let c = min(Self.chunk, n + 2 - at)
+            let c = min(chunk, n + 2 - at)
             if let comm { try timed { try comm.allreduceSum(UnsafeMutableBufferPointer(start: a + at, count: c)) } }
             let m = min(c, n - at)
             if m > 0 { ReduceKernels.scale(a + at, by: scale, count: m, into: out.baseAddress! + at) }
@@ -171,7 +175,7 @@ public final class GradientReducer {
         let termBases = terms.prefix(copiedTerms).map(\.base) + borrowed
         var at = 0
         repeat {
-            let n = min(Self.chunk, length - at)
+            let n = min(chunk, length - at)
             // 2. Local fixed-point sums, in L1-sized pieces; terms go in four at a time.
             forEachBucketPiece(at, n) { b, lo, hi in
                 let f = grids[b].toGrid

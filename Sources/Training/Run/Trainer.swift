@@ -98,7 +98,7 @@ public final class Trainer {
     func replica(_ m: Int) throws -> ModelReplica {
         if let r = replicas[m] { return r }
         let r = try ModelReplica(index: m, config: cfg.models[m], feed: setup.feeds[m], microBatch: cfg.microBatch,
-                                 sample: setup.catalog[0].shapes, reduction: cfg.reduction)
+                                 sample: setup.catalog[0].shapes, reduction: cfg.reduction, bucketBytes: cfg.allreduceBucketBytes)
         r.overlapReduction = cfg.overlapAllreduce
         replicas[m] = r
         return r

@@ -30,8 +30,13 @@ public final class ModelReplica {
     let stateBefore: FloatBuffer
     public var parameters: ParameterStore { executor.parameters }
 
-    public init(index: Int, config: ModelConfig, feed: Feed, microBatch: Int, sample: SampleShapes, reduction: RunConfig.Reduction) throws {
+    /// `bucketBytes`: the size of each all-reduce message of the gradients (the run config's
+    /// `allreduce_bucket_mb`): the chunks after backward, the overlapped buckets, the exact
+    /// reducer's pieces of Int64 sums.
+    public init(index: Int, config: ModelConfig, feed: Feed, microBatch: Int, sample: SampleShapes, reduction: RunConfig.Reduction,
+                bucketBytes: Int = RunConfig.defaultBucketBytes) throws {
         self.index = index
+        bucketFloats = max(1, bucketBytes / 4)
         self.config = config
         self.feed = feed
         model = try ModelZoo.build(config.spec, batch: microBatch * feed.rowsPerSample, input: feed.input)
@@ -40,7 +45,7 @@ public final class ModelReplica {
         targets = FeedTargets(output: model.outputShape, sample: sample, task: model.task)
         let p = executor.parameters
         let mode: ReductionMode = reduction == .exact ? .exact : .fast
-        gradReducer = GradientReducer(mode: mode, segments: mode == .exact ? p.entries.map(\.count) : [])
+        gradReducer = GradientReducer(mode: mode, segments: mode == .exact ? p.entries.map(\.count) : [], chunk: max(1, bucketBytes / 8))
         tailReducer = GradientReducer(mode: mode, segments: p.stateEntries.map(\.count) + [Int](repeating: 1, count: StepMetrics.count))
         stateBefore = FloatBuffer(count: max(p.state.count, 1))
     }
@@ -53,7 +58,9 @@ public final class ModelReplica {
     /// `overlap_allreduce`) instead of one chunked all-reduce after it. On one host through shared
     /// memory the non-blocking path costs more CPU than it hides (docs/config.md has the figures).
     public var overlapReduction = false
-    lazy var overlap = OverlappedSum(executor: executor)
+    lazy var overlap = OverlappedSum(executor: executor, bucketFloats: bucketFloats)
+    /// Floats per all-reduce message of the fast gradients.
+    let bucketFloats: Int
 
     /// Forward (and with `train`, backward) of one micro-batch; returns its metric sums.
     /// Gradients (of this micro-batch's mean loss) are left in the store's `grads`.
@@ -166,9 +173,10 @@ public final class ModelReplica {
             if overlapReduction {
                 try overlap.finish(grads: p.grads, comm: comm)
             } else {
-                // In place, in chunks: large single messages are slower through shared memory.
-                for lo in stride(from: 0, to: p.count, by: 1 << 16) {
-                    try comm.allreduce(UnsafeMutableBufferPointer(start: p.grads.base + lo, count: min(1 << 16, p.count - lo)), op: .sum)
+                // In place, in buckets: one huge message is slower through shared memory, many
+                // small ones pay the network's latency each (docs/scaling.md).
+                for lo in stride(from: 0, to: p.count, by: bucketFloats) {
+                    try comm.allreduce(UnsafeMutableBufferPointer(start: p.grads.base + lo, count: min(bucketFloats, p.count - lo)), op: .sum)
                 }
             }
             try tail.withUnsafeMutableBufferPointer { try comm.allreduce($0, op: .sum) }
