@@ -1,4 +1,5 @@
 import DataIO
+import Engine
 import Foundation
 import TestSupport
 @testable import Training
@@ -67,13 +68,19 @@ final class ForestEntryTests: XCTestCase {
         XCTAssertEqual(c.forests[1].forest?.features, .patch)
     }
 
-    func finalRecord(_ model: String) throws -> [String: Any] {
+    /// A model's final validation records (a forest has one; a round-robin model one per group).
+    func finals(_ model: String) throws -> [[String: Any]] {
         let (_, dir, _) = try Self.run.get()
         let lines = try String(contentsOfFile: dir + "/metrics.jsonl").split(separator: "\n")
             .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        let finals = lines.filter { $0["type"] as? String == "validation" && $0["model"] as? String == model && $0["final"] as? Bool == true }
-        XCTAssertEqual(finals.count, 1, "\(model): \(finals)")
-        return try XCTUnwrap(finals.first)
+        return lines.filter { $0["type"] as? String == "validation" && $0["model"] as? String == model && $0["final"] as? Bool == true }
+    }
+
+    func finalRecord(_ model: String) throws -> [String: Any] {
+        let f = try finals(model)
+        XCTAssertEqual(f.count, 1, "\(model): \(f)")
+        XCTAssertEqual(Set(f.first?["shards"] as? [String] ?? []), ["shard_000", "shard_001"])
+        return try XCTUnwrap(f.first)
     }
 
     /// final/rf.h5 as h5py sees it; the forest's final validation beats chance, is printed at the
@@ -106,8 +113,9 @@ final class ForestEntryTests: XCTestCase {
         XCTAssertGreaterThan(acc, 2.0 / 8, "the forest should beat chance (1/8) clearly")
         XCTAssertTrue(log.contains("rf: validation accuracy"), log)
         XCTAssertTrue(log.contains("unet: validation accuracy"), log)
-        let unet = try finalRecord("unet")
-        print("measured: rf \(acc), rfp \(try finalRecord("rfp")["accuracy"] ?? "?"), unet \(unet["accuracy"] ?? "?")")
+        let unet = try finals("unet")
+        let uc = unet.reduce(0.0) { $0 + ($1["correct"] as? Double ?? 0) }, un = unet.reduce(0.0) { $0 + ($1["counted"] as? Double ?? 0) }
+        print("measured: rf \(acc), rfp \(try finalRecord("rfp")["accuracy"] ?? "?"), unet \(uc / un) over \(un) pixels")
 
         for n in [1, 2] {
             let e = try TrainingRun.mpirun(n, ["eval", "--config", cfg, "--model", "rf", "--json", "--out", dir + "/eval-\(n)"])
@@ -144,9 +152,9 @@ final class ForestEntryTests: XCTestCase {
         XCTAssertFalse(again.stdout.contains("training pixels from"), again.stdout)
     }
 
-    /// `predict` with the forests: chosen pixels' classes equal the forest applied (here, by the
-    /// test's own feature code) to those pixels' normalised values or 3×3 patches; probabilities
-    /// sum to 1.
+    /// `predict` with the forests: every pixel of the first window: its class equals the forest applied (here, by the
+    /// test's own feature code) to its normalised values or 3×3 patch, its probabilities the
+    /// forest's; masked pixels are 255.
     func testPredictMatchesTheForestOnChosenPixels() throws {
         let (_, dir, _) = try Self.run.get()
         let out = dir + "/predict"
@@ -176,8 +184,10 @@ final class ForestEntryTests: XCTestCase {
             let classes: [UInt8] = try map.read(x: 0, y: 0, width: gw, height: gh, as: UInt8.self)
             let probs: [Float] = try pm.read(x: 0, y: 0, width: gw, height: gh)
             var checked = 0, seen = Set<UInt8>()
-            for (py, px) in [(3, 4), (5, 20), (10, 10), (15, 27), (20, 6), (27, 17), (12, 25), (24, 24)] {
-                guard sample.mask.data[py * w + px] != 0 else { XCTAssertEqual(classes[py * gw + px], 255); continue }
+            // Every pixel the first window keeps (its last row and column go to the next window).
+            var masked = 0
+            for py in 0..<(w - 1) { for px in 0..<(w - 1) {
+                guard sample.mask.data[py * w + px] != 0 else { XCTAssertEqual(classes[py * gw + px], 255); masked += 1; continue }
                 var x: [Float] = []
                 for q in 0..<planes { for dy in -rad...rad { for dx in -rad...rad { x.append(value(q, py + dy, px + dx)) } } }
                 XCTAssertEqual(Int(classes[py * gw + px]), mapper.forest.predict(x), "\(name) pixel (\(px), \(py))")
@@ -185,12 +195,13 @@ final class ForestEntryTests: XCTestCase {
                 for k in 0..<p.count { XCTAssertEqual(probs[k * gw * gh + py * gw + px], p[k], accuracy: 1e-6) }
                 seen.insert(classes[py * gw + px])
                 checked += 1
-            }
-            XCTAssertGreaterThan(checked, 5)
+            } }
+            XCTAssertGreaterThan(checked, 100)
+            XCTAssertGreaterThan(seen.count, 1)
             let valid = classes.filter { $0 != 255 }
             XCTAssertGreaterThan(valid.count, gw * gh / 2)
             XCTAssertTrue(valid.allSatisfy { $0 < 8 })
-            print("\(name): classes at chosen pixels \(seen.sorted())")
+            print("\(name): \(checked) pixels checked (classes \(seen.sorted())), \(masked) masked")
         }
     }
 }
