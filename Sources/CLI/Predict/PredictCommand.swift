@@ -16,7 +16,9 @@ struct PredictCommand: ParsableCommand {
         A regression model's outputs are averaged as they are and written as float32, one band \
         per output, NODATA NaN (a super-resolution model's on its finer grid). Pixel models \
         (TempCNN) classify every pixel's C×T series; patch models (ResNet, "head": "pixel") the \
-        P×P patch centred on every pixel. See docs/predict.md.
+        P×P patch centred on every pixel. A random_forest entry's final/<name>.h5 maps every \
+        valid pixel with the forest (probabilities: the trees' mean leaf frequencies). See \
+        docs/predict.md and docs/baseline.md.
         """
     )
 
@@ -43,6 +45,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         do {
+            if ForestWeights.isForest(checkpoint) { return try runForest() }
             let model = try PredictionModel(path: checkpoint)
             let w = window ?? model.window
             let predictor = try ScenePredictor(model: model, window: w, overlap: overlap ?? w / 4, batch: batch)
@@ -66,6 +69,26 @@ struct PredictCommand: ParsableCommand {
             // DataError, WeightsMismatch, model errors: each names its file or key.
             FileHandle.standardError.write(Data("rstrain predict: \(error)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    /// A random forest's file (rstrain_model arch "random_forest"): `ForestMapper`.
+    private func runForest() throws {
+        let mapper = try ForestMapper(path: checkpoint, window: window)
+        let source = try PredictInput(path: input)
+        if source.isRepository {
+            for dir in [output] + (probabilities.map { [$0] } ?? []) {
+                do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                    throw DataError(path: dir, "cannot create the output directory: \(error.localizedDescription)")
+                }
+            }
+        }
+        for tile in source.tiles {
+            let out = source.isRepository ? output + "/" + tile + ".tif" : output
+            let prob = probabilities.map { source.isRepository ? $0 + "/" + tile + ".tif" : $0 }
+            let s = try mapper.predict(repository: source.repository, tile: tile, output: out, probabilities: prob)
+            let share = 100 * Double(s.classified) / Double(max(s.width * s.height, 1))
+            print(String(format: "%@: %d×%d px, %d windows, %.1f%% classified (random forest) → %@", tile, s.width, s.height, s.windows, share, out))
         }
     }
 }

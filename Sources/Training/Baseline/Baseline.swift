@@ -19,6 +19,8 @@ public enum Baseline {
         /// Replace the leaves' class frequencies by the counts of every shard's training sample
         /// (summed over ranks), so a tree grown on one shard votes with all shards' classes.
         public var refitLeaves = true
+        /// P: each pixel's features are its P×P neighbourhood (1: the pixel alone).
+        public var patch = 1
         public init() {}
     }
 
@@ -65,20 +67,29 @@ public enum Baseline {
         var problems: [String] = []
     }
 
-    static func run(_ setup: RunSetup, options: Options, say: (String) -> Void) throws -> Int32 {
+    /// The forest grown on every rank together, as every rank has it.
+    struct Grown {
+        var forest: RandomForest
+        var seed: UInt64
+        /// Training pixels sampled and trees grown per shard.
+        var shards: [ForestFile.Shard]
+    }
+
+    /// Samples, grows, gathers and (optionally) refits the forest; every rank returns the same
+    /// forest. `label` starts rank 0's line about the sample.
+    static func grow(_ setup: RunSetup, options: Options, label: String, say: (String) -> Void) throws -> Grown {
         let world = setup.world, cfg = setup.config
         let names = cfg.data.shards.map(\.name)
         let shapes = setup.catalog[0].shapes
         if let p = PixelReader.problem(shapes) { throw RunSetup.Failed(problems: ["data: " + p]) }
-        guard options.trees > 0, options.samplesPerShard > 0, options.tree.maxDepth > 0, options.tree.minSamplesLeaf > 0 else {
-            throw RunSetup.Failed(problems: ["--trees, --samples-per-shard, --max-depth and --min-samples-leaf must be > 0"])
+        guard options.trees > 0, options.samplesPerShard > 0, options.tree.maxDepth > 0, options.tree.minSamplesLeaf > 0,
+              options.patch > 0, options.patch % 2 == 1 else {
+            throw RunSetup.Failed(problems: ["trees, samples per shard, max depth and min samples per leaf must be > 0, the patch odd"])
         }
         let seed = options.seed ?? cfg.seed
         let mine = setup.placement.shards(of: world.rank).filter { setup.placement.owners[$0].first == world.rank }
-        let readers = Dictionary(uniqueKeysWithValues: mine.map {
-            ($0, PixelReader(dataset: setup.shards[$0]!.evaluationDataset, normalization: setup.normalization))
-        })
-        let features = shapes.image.count / shapes.mask.count, classes = shapes.classes
+        let readers = Dictionary(uniqueKeysWithValues: mine.map { ($0, reader(setup, shard: $0, patch: options.patch)) })
+        let features = shapes.image.count / shapes.mask.count * options.patch * options.patch, classes = shapes.classes
 
         // 1. Sample each owned shard's training pixels.
         var samples: [Int: PixelSamples] = [:]
@@ -102,7 +113,7 @@ public enum Baseline {
         for r in reports { for (s, n) in r.pixels { pixels[s] = n } }
         let share = apportion(trees: options.trees, pixels: pixels)
         if world.rank == 0 {
-            say("random_forest: \(pixels.reduce(0, +)) training pixels from \(names.count) shard\(names.count == 1 ? "" : "s"), \(share.reduce(0, +)) trees (\(features) features, \(classes) classes)")
+            say("\(label): \(pixels.reduce(0, +)) training pixels from \(names.count) shard\(names.count == 1 ? "" : "s"), \(share.reduce(0, +)) trees (\(features) features, \(classes) classes)")
         }
 
         // 2. Grow each owned shard's trees; gather them on rank 0 in shard order.
@@ -113,17 +124,11 @@ public enum Baseline {
         }
         let parts = try world.gather(string: String(decoding: try JSONEncoder().encode(grown), as: UTF8.self), root: 0)
         var text = ""
-        var file: ForestFile?
         if let parts {
             let all = try parts.flatMap { try JSONDecoder().decode([ShardTrees].self, from: Data($0.utf8)) }.sorted { $0.shard < $1.shard }
-            let forest = RandomForest(classes: classes, features: features, trees: all.flatMap(\.trees))
-            let f = ForestFile(forest: forest, normalization: setup.normalization, bands: setup.catalog[0].bands, seed: seed,
-                               options: options.tree, samplesPerShard: options.samplesPerShard, refitLeaves: options.refitLeaves,
-                               shards: all.map { .init(name: names[$0.shard], pixels: $0.pixels, trees: $0.trees.count) })
-            text = String(decoding: try forest.json(), as: UTF8.self)
-            file = f
+            text = String(decoding: try RandomForest(classes: classes, features: features, trees: all.flatMap(\.trees)).json(), as: UTF8.self)
         }
-        // 3. Every rank gets the forest; each shard's first owner scores its validation windows.
+        // 3. Every rank gets the forest.
         text = try world.broadcast(string: text, root: 0)
         var forest = try RandomForest(json: Data(text.utf8), source: "the broadcast forest")
         if options.refitLeaves {
@@ -132,18 +137,47 @@ public enum Baseline {
             for s in mine { forest.countLeaves(samples[s]!, into: &counts) }
             try counts.withUnsafeMutableBufferPointer { try world.allreduceSum($0) }
             forest = forest.refitted(counts)
-            file?.forest = forest
         }
-        samples.removeAll()
-        // S×K×K: per shard, so the report can show how the forest does on each shard.
-        let kk = classes * classes
-        var perShard = [Int64](repeating: 0, count: names.count * kk)
-        for s in mine {
+        let shards = names.indices.map { ForestFile.Shard(name: names[$0], pixels: pixels[$0], trees: share[$0]) }
+        return Grown(forest: forest, seed: seed, shards: shards)
+    }
+
+    /// Shard `s`'s windows as forest rows (normalised as training).
+    static func reader(_ setup: RunSetup, shard s: Int, patch: Int) -> PixelReader {
+        PixelReader(dataset: setup.shards[s]!.evaluationDataset, normalization: setup.normalization, patch: patch)
+    }
+
+    /// The forest on every shard's validation windows, one tally per shard summed over ranks
+    /// (each shard's first owner scores it; Int64 counts, so any rank count agrees).
+    static func tallies(_ forest: RandomForest, _ setup: RunSetup, patch: Int) throws -> [ClassTally] {
+        let world = setup.world, n = setup.config.data.shards.count, k = forest.classes, kk = k * k
+        var counts = [Int64](repeating: 0, count: n * kk)
+        for s in setup.placement.shards(of: world.rank) where setup.placement.owners[s].first == world.rank {
             var c = [Int64](repeating: 0, count: kk)
-            try evaluate(forest, readers[s]!, windows: setup.split[s].validation, confusion: &c)
-            perShard.replaceSubrange(s * kk..<(s + 1) * kk, with: c)
+            try evaluate(forest, reader(setup, shard: s, patch: patch), windows: setup.split[s].validation, confusion: &c)
+            counts.replaceSubrange(s * kk..<(s + 1) * kk, with: c)
         }
-        try perShard.withUnsafeMutableBufferPointer { try world.allreduceSum($0) }
+        try counts.withUnsafeMutableBufferPointer { try world.allreduceSum($0) }
+        return (0..<n).map { s in
+            var t = ClassTally(classes: k)
+            t.confusion = Array(counts[s * kk..<(s + 1) * kk])
+            return t
+        }
+    }
+
+    static func run(_ setup: RunSetup, options: Options, say: (String) -> Void) throws -> Int32 {
+        let world = setup.world, cfg = setup.config
+        let names = cfg.data.shards.map(\.name)
+        let grown = try grow(setup, options: options, label: "random_forest", say: say)
+        let forest = grown.forest, seed = grown.seed, classes = forest.classes
+        let tallies = try tallies(forest, setup, patch: options.patch)
+        let file: ForestFile? = world.rank == 0
+            ? ForestFile(forest: forest, normalization: setup.normalization, bands: setup.catalog[0].bands, seed: seed,
+                         options: options.tree, samplesPerShard: options.samplesPerShard, refitLeaves: options.refitLeaves,
+                         shards: grown.shards)
+            : nil
+        let kk = classes * classes
+        let perShard = tallies.flatMap(\.confusion)
 
         guard world.rank == 0, let file else { return 0 }
         let shardMetrics = names.indices.map { Metrics(confusion: Array(perShard[$0 * kk..<($0 + 1) * kk]), classes: classes) }

@@ -11,16 +11,19 @@ struct PixelReader {
     let shapes: SampleShapes
     /// H·W.
     let pixels: Int
-    /// F = values per pixel.
+    /// F·P² = values per pixel.
     let features: Int
+    /// P (1: the pixel's own values).
+    let patch: Int
     static let batchSize = 16
 
-    init(dataset: SampleDataset, normalization: Normalization) {
+    init(dataset: SampleDataset, normalization: Normalization, patch: Int = 1) {
         self.dataset = dataset
         self.normalization = normalization
+        self.patch = patch
         shapes = dataset.shapes
         pixels = shapes.mask.count
-        features = shapes.image.count / shapes.mask.count
+        features = shapes.image.count / shapes.mask.count * patch * patch
     }
 
     /// What is wrong with these samples for a pixel classifier, or nil.
@@ -59,6 +62,11 @@ struct PixelReader {
         let hw = pixels, f = features, k = shapes.classes
         let img = b.image.data + i * shapes.image.count
         let mask = b.mask.data + i * hw
+        let planes = shapes.image.count / hw, w = shapes.mask.dims.last ?? 1, r = patch / 2
+        if patch > 1 {
+            // Masked values are 0 in a patch, as Feed leaves them.
+            for q in 0..<planes { for p in 0..<hw where mask[p] == 0 { img[q * hw + p] = 0 } }
+        }
         let perPixelHard = shapes.hard.map { !$0.dims.isEmpty }
         let perPixelSoft = shapes.soft.map { $0.dims.count > 1 }
         for p in 0..<hw where mask[p] != 0 {
@@ -73,7 +81,19 @@ struct PixelReader {
                 for q in 0..<k where base[q * stride] > best { best = base[q * stride]; c = Int32(q) }
             }
             guard c >= 0, Int(c) < k else { continue }
-            for v in 0..<f { x.append(img[v * hw + p]) }
+            if patch == 1 {
+                for v in 0..<f { x.append(img[v * hw + p]) }
+            } else {
+                let py = p / w, px = p % w
+                for q in 0..<planes {
+                    for dy in -r...r {
+                        for dx in -r...r {
+                            let sy = py + dy, sx = px + dx
+                            x.append(sy >= 0 && sy < hw / w && sx >= 0 && sx < w ? img[q * hw + sy * w + sx] : 0)
+                        }
+                    }
+                }
+            }
             y.append(c)
         }
     }

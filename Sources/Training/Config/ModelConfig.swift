@@ -15,6 +15,9 @@ public struct ModelConfig: @unchecked Sendable {
     public var schedule: LRSchedule
     /// Per-class loss weights (classification), nil: all 1.
     public var classWeights: [Float]?
+    /// A `"random_forest"` entry: grown at the start of the run, outside the neural schedule
+    /// (its optimizer fields keep their defaults and are unused).
+    public var forest: ForestSpec?
 
     init(_ json: [String: Any], index i: Int, file: String, defaults: [String: Any]?) throws {
         let here = "models[\(i)]"
@@ -34,6 +37,16 @@ public struct ModelConfig: @unchecked Sendable {
             spec = obj
         } else {
             spec = try r.object("model")
+        }
+        if spec["arch"] as? String == "random_forest" {
+            forest = try ForestSpec(spec, path: "\(here).model", file: file)
+            // A forest has no optimizer: giving it one is a mistake worth naming.
+            for k in ["optimizer", "class_weights"] where json[k] != nil {
+                throw r.error(k, "does not apply to a random_forest model")
+            }
+            (optimizer, momentum, weightDecay, schedule) = (.adam, 0, 0, .constant(lr: 1e-3))
+            try r.rejectUnknown()
+            return
         }
         do { _ = try ModelSpec.parse(spec) } catch let e as ConfigError {
             throw ConfigError(key: "\(here).model.\(e.key)", "\(e.message) (\(e.context))", context: file)

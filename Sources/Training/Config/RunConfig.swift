@@ -23,7 +23,10 @@ public struct RunConfig: @unchecked Sendable {
     public var mode: Mode
     public var reduction: Reduction
     public var data: DataConfig
+    /// The neural models (trained by the schedule), in config order.
     public var models: [ModelConfig]
+    /// The `"random_forest"` entries of `models` (grown before training; not scheduled).
+    public var forests: [ModelConfig]
     /// Samples per micro-batch (the unit of computation; fixed).
     public var microBatch: Int
     /// Micro-batches per optimizer step (the step's batch is microBatch × this).
@@ -88,13 +91,18 @@ public struct RunConfig: @unchecked Sendable {
         data = try DataConfig(try r.object("data"), file: file)
         let defaults = try r.optionalObject("optimizer")
         guard let list = try r.array("models"), !list.isEmpty else { throw r.error("models", "must list at least one model") }
-        models = try list.enumerated().map { i, m in
+        let all = try list.enumerated().map { i, m in
             guard let o = m as? [String: Any] else { throw ConfigError(key: "models[\(i)]", "must be an object", context: file) }
             return try ModelConfig(o, index: i, file: file, defaults: defaults)
         }
-        let names = models.map(\.name)
+        let names = all.map(\.name)
         if let i = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
             throw ConfigError(key: "models[\(i)].name", "'\(names[i])' is used by two models", context: file)
+        }
+        models = all.filter { $0.forest == nil }
+        forests = all.filter { $0.forest != nil }
+        guard !models.isEmpty else {
+            throw r.error("models", "must list at least one neural model besides random_forest entries (a forest alone: rstrain baseline)")
         }
         microBatch = try r.positive("micro_batch", default: 8)
         microBatches = try r.positive("micro_batches", default: 1)

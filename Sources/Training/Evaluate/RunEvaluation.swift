@@ -36,16 +36,21 @@ public struct RunEvaluation {
             throw EvalError(f.problems.joined(separator: "\n"))
         }
         let cfg = setup.config
-        for name in models where !cfg.models.contains(where: { $0.name == name }) {
-            throw EvalError("\(configPath): no model named '\(name)' (models: \(cfg.models.map(\.name).joined(separator: ", ")))")
+        let names = cfg.models.map(\.name) + cfg.forests.map(\.name)
+        for name in models where !names.contains(name) {
+            throw EvalError("\(configPath): no model named '\(name)' (models: \(names.joined(separator: ", ")))")
         }
         if soft, setup.catalog[0].shapes.soft == nil {
             throw EvalError("\(configPath): --soft needs proportions as the reference, but data.labels gives hard labels")
         }
         // The trainer's BLAS threads: the same arithmetic, hence the same arg-max.
         BLAS.threads = cfg.threads ?? (cfg.reduction == .exact ? 1 : BLASCore.defaultThreads(requested: nil))
-        let chosen = models.isEmpty ? Array(cfg.models.indices) : models.map { n in cfg.models.firstIndex { $0.name == n }! }
-        return try chosen.map { try evaluate(model: $0, setup: setup, soft: soft, configPath: configPath) }
+        // Neural models by index, forests after them (index ≥ models.count).
+        let chosen = models.isEmpty ? Array(names.indices) : models.map { names.firstIndex(of: $0)! }
+        return try chosen.map { i in
+            i < cfg.models.count ? try evaluate(model: i, setup: setup, soft: soft, configPath: configPath)
+                : try evaluateForest(cfg.forests[i - cfg.models.count], setup: setup, soft: soft, configPath: configPath)
+        }
     }
 
     static func evaluate(model m: Int, setup: RunSetup, soft: Bool, configPath: String) throws -> RunEvaluation {

@@ -35,6 +35,8 @@ public final class Trainer {
     var records: [[String: Any]] = []
     /// Validation sums per model over the final window of rounds (rank 0).
     var finalValidation: [Int: StepMetrics] = [:]
+    /// Rank 0's summary line per random_forest entry, printed with the final validation.
+    var forestLines: [String] = []
     let say: (String) -> Void
     var onProgress: (ProgressPrinter) -> Void = { _ in }
 
@@ -139,6 +141,7 @@ public final class Trainer {
             onProgress(progress!)
             say("rstrain: \(world.size) rank\(world.size == 1 ? "" : "s"), \(cfg.models.count) model\(cfg.models.count == 1 ? "" : "s"), \(cfg.data.shards.count) shard\(cfg.data.shards.count == 1 ? "" : "s"), \(cfg.mode.rawValue), \(cfg.reduction.rawValue) reduction, \(sch.rounds) rounds; run directory \(cfg.runDir)")
         }
+        try growForests()
         // Initial weights (or the checkpoint's) go from rank 0 to the first groups.
         holder = Array(repeating: [0], count: cfg.models.count)
 

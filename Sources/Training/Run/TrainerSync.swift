@@ -94,13 +94,15 @@ extension Trainer {
     }
 
     /// What a final weights file says of how its model saw the data (for `predict`), as JSON texts.
-    func metadata(_ m: Int) throws -> [String: String] {
+    func metadata(_ m: Int) throws -> [String: String] { try metadata(cfg.models[m]) }
+
+    func metadata(_ mc: ModelConfig) throws -> [String: String] {
         func json(_ v: Any) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
         }
         let c = setup.catalog[0], t = cfg.data.tiles
         var out: [String: String] = [
-            "rstrain_model": try json(cfg.models[m].spec),
+            "rstrain_model": try json(mc.spec),
             "rstrain_data": try json([
                 "kind": cfg.data.kind.rawValue, "classes": c.classes, "sample": c.image,
                 "window": t.windowSize, "labels": t.labels.rawValue, "resampling": t.resampling.rawValue,
@@ -140,7 +142,7 @@ extension Trainer {
         }
         run.metrics.close()
         say("rstrain: done. Final validation (every shard's held-out windows):")
-        for l in lines { say(l) }
+        for l in lines + forestLines { say(l) }
         say("  metrics: \(cfg.runDir)/metrics.jsonl, schedule: \(cfg.runDir)/schedule.jsonl, checkpoints: \(cfg.runDir)/checkpoints/")
     }
 }

@@ -1,0 +1,123 @@
+import DataIO
+import Foundation
+
+/// Maps of whole tiles from a random_forest entry's final/<name>.h5: the tile read as training
+/// did (the forest file's bands, resolution, resampling and normalisation, like `ScenePredictor`),
+/// in W×W windows overlapping by 2·⌊P/2⌋ so every kept pixel's P×P patch lies in its window;
+/// each valid pixel's features (its C·T values, or its P×P patch of them, masked values 0) go
+/// through the forest. Output as `ScenePredictor`'s: uint8 classes (NODATA 255, colour table,
+/// class names), optionally float32 probabilities (the trees' mean leaf frequencies, NODATA NaN),
+/// written a strip of window rows at a time.
+public final class ForestMapper {
+    public let model: PredictionModel
+    public let forest: RandomForest
+    /// P (1: pixel features).
+    public let patch: Int
+    public let window: Int, overlap: Int
+
+    public init(path: String, window: Int? = nil) throws {
+        model = try PredictionModel(path: path)
+        let c = try ForestWeights.read(path)
+        (forest, patch) = (c.forest, c.patch)
+        let w = window ?? model.window
+        overlap = 2 * (patch / 2)
+        guard w > overlap else { throw DataError(path: path, "window \(w) is too small for \(patch)×\(patch) patches: need a window > \(overlap)") }
+        self.window = w
+        let planes = model.sample.dropLast(2).reduce(1, *)
+        guard forest.features == planes * patch * patch, forest.classes == model.classes else {
+            throw DataError(path: path, "a forest of \(forest.features) features and \(forest.classes) classes does not fit \(planes) values per pixel, \(patch)×\(patch) patches and \(model.classes) classes")
+        }
+    }
+
+    public var blockCacheBytes = 128 << 20
+
+    public var tileOptions: TileOptions {
+        TileOptions(bands: model.bands?.map { .name($0) }, resolution: model.resolution, windowSize: window,
+                    stride: window - overlap, labels: .none, maxNodataFraction: 1, resampling: model.resampling,
+                    blockCacheBytes: blockCacheBytes)
+    }
+
+    /// Classes (and probabilities) of tile `tile` of `repository`, on its target grid.
+    public func predict(repository: TileRepository, tile: String, output: String, probabilities: String? = nil) throws -> PredictionSummary {
+        let grid = try WindowGrid(repository, options: tileOptions)
+        guard let ti = grid.plans.firstIndex(where: { $0.tile.name == tile }) else {
+            throw DataError(path: repository.path, "has no tile '\(tile)'")
+        }
+        let plan = grid.plans[ti]
+        let want = Array(model.sample.dropLast(2)) + [window, window]
+        guard grid.layout.imageShape.dims == want else {
+            throw DataError(path: plan.tile.path, "gives \(grid.layout.imageShape) windows but \(model.path) takes \(want.map(String.init).joined(separator: "×")) (bands \(grid.bandNames.joined(separator: ", ")))")
+        }
+        let (gw, gh, k) = (plan.grid.width, plan.grid.height, forest.classes)
+        let table = try? repository.classTable(for: plan.tile, count: k)
+        let names = table?.names ?? (0..<k).map { "class \($0)" }
+        let classes = try StripRasterWriter<UInt8>(output, grid: plan.grid, projection: plan.tile.crs, bands: 1, noData: 255)
+        try classes.setClasses(colours: ClassPalette.table(classes: k), names: names)
+        let probs = try probabilities.map {
+            try StripRasterWriter<Float>($0, grid: plan.grid, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names)
+        }
+        let reader = WindowReader(grid: grid)
+        defer { reader.close() }
+        let sample = reader.makeSample()
+        let (w, n, half) = (window, window * window, overlap / 2)
+        let planes = grid.layout.imageShape.count / n, f = forest.features
+        let (scale, offset) = model.normalization.coefficients(bands: grid.layout.channels)
+        var planar = [Float](repeating: 0, count: planes * n), rows = [Float](repeating: 0, count: n * f)
+        var p = [Float](repeating: 0, count: k)
+        let xs = ScenePredictor.origins(size: gw, window: w, stride: w - overlap)
+        let ys = ScenePredictor.origins(size: gh, window: w, stride: w - overlap)
+        var windows = 0, classified = 0, written = 0
+        for (j, y) in ys.enumerated() {
+            // The strip of rows this window row keeps: rows [top, bottom) of the tile.
+            let top = max(y + (y > 0 ? half : 0), written), bottom = min(j + 1 < ys.count ? y + w - half : y + w, gh)
+            guard bottom > top else { continue }
+            let h = bottom - top
+            var cls = [UInt8](repeating: 255, count: h * gw)
+            var pr = [Float](repeating: .nan, count: probs == nil ? 0 : k * h * gw)
+            for (i, x) in xs.enumerated() {
+                let status = try reader.read(WindowRef(tile: ti, x: x, y: y, size: w), into: sample)
+                guard status.validFraction > 0 else { continue }
+                windows += 1
+                let m = sample.mask.data
+                // C×[T×]W×W planes normalised; band c's planes share its coefficients, masked pixels 0.
+                for q in 0..<planes {
+                    let c = q / (planes / grid.layout.channels), s = scale[c], o = offset[c]
+                    let src = sample.image.data + q * n
+                    for i in 0..<n { planar[q * n + i] = m[i] != 0 ? Float(Double(src[i]) * s + o) : 0 }
+                }
+                planar.withUnsafeBufferPointer { pl in
+                    rows.withUnsafeMutableBufferPointer { r in
+                        if patch > 1 {
+                            ScenePredictor.cutPatches(pl.baseAddress!, planes: planes, window: w, size: patch, into: r.baseAddress!)
+                        } else {
+                            for q in 0..<planes { for i in 0..<n { r[i * planes + q] = pl[q * n + i] } }
+                        }
+                    }
+                }
+                let left = x + (x > 0 ? half : 0), right = min(i + 1 < xs.count ? x + w - half : x + w, gw)
+                rows.withUnsafeBufferPointer { r in
+                    p.withUnsafeMutableBufferPointer { pp in
+                        for ty in top..<bottom {
+                            for tx in left..<right {
+                                let wp = (ty - y) * w + (tx - x)
+                                guard m[wp] != 0 else { continue }
+                                let c = forest.predict(r.baseAddress! + wp * f, scratch: pp.baseAddress!)
+                                let o = (ty - top) * gw + tx
+                                if cls[o] == 255 { classified += 1 }
+                                cls[o] = UInt8(c)
+                                if probs != nil { for q in 0..<k { pr[q * h * gw + o] = pp[q] } }
+                            }
+                        }
+                    }
+                }
+            }
+            try cls.withUnsafeBufferPointer { try classes.write(rows: top..<bottom, $0.baseAddress!) }
+            try pr.withUnsafeBufferPointer { b in try probs?.write(rows: top..<bottom, b.baseAddress!) }
+            written = bottom
+        }
+        try classes.finish(overviews: "NEAREST")
+        try probs?.finish(overviews: "AVERAGE")
+        return PredictionSummary(tile: tile, output: output, probabilities: probabilities, width: gw, height: gh,
+                                 windows: windows, classified: classified)
+    }
+}
