@@ -41,11 +41,15 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Windows per forward pass.")
     var batch: Int = 4
 
+    @OptionGroup var outputs: PredictOutputOptions
+
     func run() throws {
         do {
             let model = try PredictionModel(path: checkpoint)
+            if model.isScene { return try outputs.labelScenes(model: model, input: input, output: output, batch: batch) }
             let w = window ?? model.window
             let predictor = try ScenePredictor(model: model, window: w, overlap: overlap ?? w / 4, batch: batch)
+            try outputs.apply(to: predictor)
             let source = try PredictInput(path: input)
             if source.isRepository {
                 for dir in [output] + (probabilities.map { [$0] } ?? []) {
