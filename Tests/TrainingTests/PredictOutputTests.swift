@@ -78,7 +78,8 @@ final class PredictOutputTests: XCTestCase {
 
     /// The weights file records `mask_any_date` (true here: the default); strict prediction
     /// leaves a pixel missing at one date NODATA, `maskAnyDate = false` classifies it, and a
-    /// pixel missing at every date stays NODATA either way.
+    /// pixel missing at every date stays NODATA either way. A kept pixel's probabilities equal
+    /// the model run on its normalised series with its missing dates 0 (as training fed it).
     func testMaskAnyDateOverride() throws {
         let (data, weights) = try PredictPixelTests.run.get(), dir = try scratch()
         let model = try PredictionModel(path: weights)
@@ -92,12 +93,13 @@ final class PredictOutputTests: XCTestCase {
         _ = try strict.predict(repository: input.repository, tile: "tile_00", output: dir + "/s.tif")
         let loose = try ScenePredictor(model: model, window: 16, batch: 2)
         loose.maskAnyDate = false
-        _ = try loose.predict(repository: input.repository, tile: "tile_00", output: dir + "/l.tif")
+        _ = try loose.predict(repository: input.repository, tile: "tile_00", output: dir + "/l.tif", probabilities: dir + "/lp.tif")
         let tile = data + "/tile_00"
         let dates = try FileManager.default.contentsOfDirectory(atPath: tile).filter { $0.hasPrefix("20") }.sorted()
         let (rs, rl) = (try Raster(dir + "/s.tif"), try Raster(dir + "/l.tif"))
         let (w, h) = (rs.width, rs.height)
         var missing = [Int](repeating: 0, count: w * h)  // dates at which the pixel is NODATA
+        var gone: [[Bool]] = [], series: [[Float]] = []
         for d in dates {
             let img = try Raster(tile + "/" + d + "/image.tif")
             let v: [Float] = try img.read(x: 0, y: 0, width: w, height: h)
@@ -107,7 +109,15 @@ final class PredictOutputTests: XCTestCase {
                 for p in 0..<(w * h) where v[b * w * h + p] == nd || v[b * w * h + p].isNaN { bad[p] = true }
             }
             for p in 0..<(w * h) where bad[p] { missing[p] += 1 }
+            gone.append(bad)
+            series.append(v)
         }
+        let probs: [Float] = try Raster(dir + "/lp.tif").read(x: 0, y: 0, width: w, height: h)
+        let net = try ModelZoo.build(model.spec, batch: 1, input: [6, dates.count]), ex = try net.plan()
+        try WeightsFile.load(ex.parameters, from: weights)
+        let (scale, offset) = model.normalization.coefficients(bands: 6)
+        let x = ex.value(net.input), y = ex.value(net.output)
+        var direct = 0, worst: Float = 0
         let s: [UInt8] = try rs.read(x: 0, y: 0, width: w, height: h, as: UInt8.self)
         let l: [UInt8] = try rl.read(x: 0, y: 0, width: w, height: h, as: UInt8.self)
         var partial = 0
@@ -117,11 +127,21 @@ final class PredictOutputTests: XCTestCase {
                 partial += 1
                 XCTAssertEqual(s[p], 255, "pixel \(p) missing at \(missing[p]) dates is classified under the strict mask")
                 XCTAssertLessThan(l[p], 8, "pixel \(p) missing at \(missing[p]) of \(dates.count) dates is not classified")
+                for b in 0..<6 { for d in 0..<dates.count {
+                    x.data[b * dates.count + d] = gone[d][p] ? 0 : Float(Double(series[d][b * w * h + p]) * scale[b] + offset[b])
+                } }
+                ex.forward(mode: .inference)
+                let top = (0..<8).map { y.data[$0] }.max()!
+                let e = (0..<8).map { expf(y.data[$0] - top) }, total = e.reduce(0, +)
+                for k in 0..<8 { worst = max(worst, abs(e[k] / total - probs[k * w * h + p])) }
+                direct += 1
             } else {
                 XCTAssertEqual(l[p], 255)
             }
         }
         XCTAssertGreaterThan(partial, 0, "the clouds should leave some pixels missing at some dates")
+        XCTAssertEqual(direct, partial)
+        XCTAssertLessThan(worst, 1e-4)
     }
 }
 
