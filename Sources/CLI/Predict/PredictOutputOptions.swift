@@ -14,7 +14,7 @@ struct PredictOutputOptions: ParsableArguments {
     @Option(name: .customLong("probabilities-type"), help: "float32 (NODATA NaN) or uint8: round(p·254), band scale 1/254, NODATA 255.")
     var probabilitiesType: RasterOutputOptions.ProbabilityType = .float32
 
-    @Flag(inversion: .prefixedNo, help: "Time series: keep a pixel missing at some dates (default: as the model was trained; old weights files: strict, i.e. --mask-any-date).")
+    @Flag(inversion: .prefixedNo, help: "Time series: --mask-any-date masks a pixel missing at any date (strict); --no-mask-any-date keeps it when some date has it (default: as the model was trained; older weights files: strict).")
     var maskAnyDate: Bool?
 
     @Option(help: "Scene classifiers on tiles: distance between window origins in pixels (default: the window, one label per window).")

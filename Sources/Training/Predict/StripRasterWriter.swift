@@ -2,21 +2,6 @@ import CGDAL
 import DataIO
 import Foundation
 
-/// How predict's GeoTIFFs are laid out and stored (`rstrain predict --cog`, `--probabilities-type`).
-public struct RasterOutputOptions: Sendable, Equatable {
-    /// Write Cloud-Optimised GeoTIFFs (GDAL's COG driver, from the finished tiled file).
-    public var cog = false
-    /// Probabilities as float32 (NODATA NaN) or uint8 `round(p·254)` with band scale 1/254
-    /// (NODATA 255), a quarter of the size.
-    public var probabilities: ProbabilityType = .float32
-
-    public enum ProbabilityType: String, Sendable, CaseIterable { case float32, uint8 }
-
-    public init(cog: Bool = false, probabilities: ProbabilityType = .float32) {
-        (self.cog, self.probabilities) = (cog, probabilities)
-    }
-}
-
 /// A tiled, DEFLATE-compressed GeoTIFF written a strip of rows at a time, so a scene's output
 /// never lives whole in memory. Written to `path.tmp` and renamed by `finish` (after the
 /// overviews; for a COG, after copying it through GDAL's COG driver): the file appears complete
