@@ -183,7 +183,7 @@ final class PredictRefusalTests: XCTestCase {
     func testSceneClassifierIsRefused() throws {
         let m = try refusal(["arch": "resnet", "stages": [1], "widths": [8], "stem": "small", "head": "scene", "bands": 10, "classes": 8],
                             classes: 8, kind: "so2sat")
-        XCTAssertTrue(m.contains("the model was trained on so2sat data: predict reads tile repositories"), m)
+        XCTAssertTrue(m.contains("resnet is a scene classifier trained on so2sat data"), m)
     }
 
     /// A dense classifier whose class count is not the data's.

@@ -6,7 +6,7 @@ import Training
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Map a tile (or every tile of a repository) with a trained dense, pixel or patch model.",
+        abstract: "Map a tile (or every tile of a repository) with a trained dense, pixel or patch model, or label windows or samples with a scene classifier.",
         discussion: """
         Reads the tile as training did (the model's bands by name, resolution, resampling and \
         normalisation, from the final weights file), slides W×W windows with overlap O over the \
@@ -16,7 +16,9 @@ struct PredictCommand: ParsableCommand {
         A regression model's outputs are averaged as they are and written as float32, one band \
         per output, NODATA NaN (a super-resolution model's on its finer grid). Pixel models \
         (TempCNN) classify every pixel's C×T series; patch models (ResNet, "head": "pixel") the \
-        P×P patch centred on every pixel. A random_forest entry's final/<name>.h5 maps every \
+        P×P patch centred on every pixel. Scene classifiers (trained on So2Sat files or chip \
+        folders) label windows of a tile (CSV, --raster for a coarse map) or every sample of a \
+        So2Sat file or chip folder (CSV). A random_forest entry's final/<name>.h5 maps every \
         valid pixel with the forest (probabilities: the trees' mean leaf frequencies). See \
         docs/predict.md and docs/baseline.md.
         """
@@ -28,7 +30,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "A tile folder (inside a tile repository) or a whole tile repository.")
     var input: String
 
-    @Option(help: "The class map (regression: the values), a GeoTIFF; for a repository, a directory receiving <tile>.tif per tile.")
+    @Option(help: "The class map (regression: the values), a GeoTIFF (scene classifiers: a CSV); for a repository, a directory receiving <tile>.tif (.csv) per tile.")
     var output: String
 
     @Option(help: "Also write class probabilities (float32, one band per class); for a repository, a directory.")
@@ -43,12 +45,16 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Windows per forward pass.")
     var batch: Int = 4
 
+    @OptionGroup var outputs: PredictOutputOptions
+
     func run() throws {
         do {
             if ForestWeights.isForest(checkpoint) { return try runForest() }
             let model = try PredictionModel(path: checkpoint)
+            if model.isScene { return try outputs.labelScenes(model: model, input: input, output: output, batch: batch) }
             let w = window ?? model.window
             let predictor = try ScenePredictor(model: model, window: w, overlap: overlap ?? w / 4, batch: batch)
+            try outputs.apply(to: predictor)
             let source = try PredictInput(path: input)
             if source.isRepository {
                 for dir in [output] + (probabilities.map { [$0] } ?? []) {

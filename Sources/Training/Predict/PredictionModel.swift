@@ -21,6 +21,16 @@ public struct PredictionModel: @unchecked Sendable {
     /// The training sample's image shape, C×W×W or C×T×W×W.
     public let sample: [Int]
     public let normalization: Normalization
+    /// The training data's kind: "tiles", "so2sat" or "chips" (the last two label whole samples).
+    public let dataKind: String
+    /// So2Sat modality (sen1, sen2, both) for models trained on So2Sat files.
+    public let modality: String?
+    /// Time series: whether training masked a pixel missing at any date (strict; files written
+    /// before this was recorded were strict).
+    public let maskAnyDate: Bool
+    /// A scene classifier: one class vector per sample (trained on So2Sat or chips), applied by
+    /// `SceneLabeller` to windows or chips rather than by `ScenePredictor` to pixels.
+    public var isScene: Bool { dataKind != "tiles" }
 
     public init(path: String) throws {
         self.path = path
@@ -40,16 +50,18 @@ public struct PredictionModel: @unchecked Sendable {
         arch = spec["arch"] as? String ?? "?"
         func fail(_ m: String) -> DataError { DataError(path: path, object: "attribute rstrain_data", m) }
         let kind = data["kind"] as? String ?? "tiles"
-        guard kind == "tiles" else {
-            throw fail("the model was trained on \(kind) data: predict reads tile repositories")
-        }
+        guard ["tiles", "so2sat", "chips"].contains(kind) else { throw fail("unknown data \"kind\" '\(kind)' (tiles, so2sat or chips)") }
+        dataKind = kind
+        modality = data["modality"] as? String
+        maskAnyDate = data["mask_any_date"] as? Bool ?? true
         guard let w = (data["window"] as? NSNumber)?.intValue, w > 0 else { throw fail("has no positive \"window\"") }
         // Regression data may have no classes (0); classifiers are checked against it in `build`.
         guard let k = (data["classes"] as? NSNumber)?.intValue, k >= 0 else { throw fail("has no \"classes\" count") }
         guard let s = data["sample"] as? [NSNumber], s.count == 3 || s.count == 4 else { throw fail("has no C×W×W or C×T×W×W \"sample\"") }
-        window = w
         classes = k
         sample = s.map(\.intValue)
+        // A scene model's window is its sample (the tile window setting meant nothing to it).
+        window = kind == "tiles" ? w : sample.last!
         bands = data["bands"] as? [String]
         resolution = (data["resolution"] as? NSNumber)?.doubleValue
         guard let r = TileOptions.Resampling(rawValue: data["resampling"] as? String ?? "bilinear") else {
@@ -100,6 +112,9 @@ public struct PredictionModel: @unchecked Sendable {
     /// and patch classifiers (K scores per P×P patch), the last two run on every pixel of
     /// `batch` windows at once (B·W² rows); the rest is refused.
     public func build(window w: Int, batch: Int) throws -> (model: Model, executor: Executor, kind: Kind) {
+        guard !isScene else {
+            throw DataError(path: path, "\(arch) is a scene classifier trained on \(dataKind) data (one label per sample): it labels windows or chips (SceneLabeller, docs/predict.md), not pixels")
+        }
         let image = Array(sample.dropLast(2)) + [w, w], (c, t) = (sample[0], sample.count == 4 ? sample[1] : 1)
         var input = image, rows = batch, patch: Int?
         if let natural = try? ModelZoo.build(spec, batch: 1), natural.outputShape.spatial.isEmpty {
@@ -146,5 +161,21 @@ public struct PredictionModel: @unchecked Sendable {
         let ex = try model.plan()
         try WeightsFile.load(ex.parameters, from: path)
         return (model, ex, kind)
+    }
+
+    /// A scene classifier for `batch` samples shaped as in training (`sample`), with the
+    /// trained weights: K class scores per sample.
+    public func buildScene(batch: Int) throws -> (model: Model, executor: Executor) {
+        guard isScene else { throw DataError(path: path, "\(arch) was trained on tiles: it maps pixels (ScenePredictor), not scenes") }
+        let model: Model
+        do { model = try ModelZoo.build(spec, batch: batch, input: sample) } catch {
+            throw DataError(path: path, object: "attribute rstrain_model", "cannot build \(arch) for \(sample.map(String.init).joined(separator: "×")) inputs: \(error)")
+        }
+        guard model.task == .classification, model.outputShape.spatial.isEmpty, model.outputShape.channels == classes else {
+            throw DataError(path: path, "a scene classifier must output \(classes) class scores per sample; \(arch) outputs \(model.outputShape.dims.dropFirst().map(String.init).joined(separator: "×"))")
+        }
+        let ex = try model.plan()
+        try WeightsFile.load(ex.parameters, from: path)
+        return (model, ex)
     }
 }

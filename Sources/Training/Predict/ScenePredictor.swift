@@ -61,11 +61,18 @@ public final class ScenePredictor {
     /// up to 5% of RAM of blocks already read, and memory grows with the scene.
     public var blockCacheBytes = 128 << 20
 
+    /// COG layout and the probabilities' storage type.
+    public var outputOptions = RasterOutputOptions()
+    /// Time series: strict (a pixel missing at any date is NODATA) or not (a pixel is kept when
+    /// some date has it; missing dates are 0 after normalisation, as in training). Defaults to
+    /// how the model was trained.
+    public lazy var maskAnyDate = model.maskAnyDate
+
     /// How windows are read: the model's bands by name, resolution and resampling, no labels,
     /// no window skipped (NODATA pixels come out as NODATA).
     public var tileOptions: TileOptions {
         TileOptions(bands: model.bands?.map { .name($0) }, resolution: model.resolution, windowSize: window,
-                    stride: window - overlap, labels: .none, maxNodataFraction: 1, resampling: model.resampling,
+                    stride: window - overlap, labels: .none, maskAnyDate: maskAnyDate, maxNodataFraction: 1, resampling: model.resampling,
                     blockCacheBytes: blockCacheBytes)
     }
 
@@ -92,15 +99,16 @@ public final class ScenePredictor {
             if probabilities != nil { throw DataError(path: model.path, "is a regression model: it has no class probabilities to write") }
             classes = nil
             probs = try StripRasterWriter<Float>(output, grid: og, projection: plan.tile.crs, bands: k, noData: .nan,
-                                                 descriptions: (0..<k).map { "output \($0)" })
+                                                 descriptions: (0..<k).map { "output \($0)" }, cog: outputOptions.cog)
         } else {
             let table = try? repository.classTable(for: plan.tile, count: k)
             let names = table?.names ?? (0..<k).map { "class \($0)" }
-            let c = try StripRasterWriter<UInt8>(output, grid: og, projection: plan.tile.crs, bands: 1, noData: 255)
+            let c = try StripRasterWriter<UInt8>(output, grid: og, projection: plan.tile.crs, bands: 1, noData: 255, cog: outputOptions.cog)
             try c.setClasses(colours: ClassPalette.table(classes: k), names: names)
             classes = c
             probs = try probabilities.map {
-                try StripRasterWriter<Float>($0, grid: og, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names)
+                try StripRasterWriter<Float>($0, grid: og, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,
+                                         cog: outputOptions.cog, quantized: outputOptions.probabilities == .uint8)
             }
         }
         let wo = window * f, no = wo * wo
@@ -156,11 +164,14 @@ public final class ScenePredictor {
                     let d = masks + b * no
                     for oy in 0..<wo { for ox in 0..<wo { d[oy * wo + ox] = m[(oy / f) * w + ox / f] } }
                 }
-                // C×[T×]W×W planes; band c's planes share its coefficients, masked pixels stay 0.
+                // C×[T×]W×W planes; band c's planes share its coefficients, masked pixels stay 0
+                // (and, without the strict time-series mask, pixels missing at that date).
+                let dates = planes / grid.layout.channels
                 for q in 0..<planes {
-                    let c = q / (planes / grid.layout.channels), s = scale[c], o = offset[c]
+                    let c = q / dates, s = scale[c], o = offset[c]
+                    let vm = sample.dateMask.map { $0.data + (q % dates) * n } ?? m
                     let src = sample.image.data + q * n, d = dst + q * n
-                    for p in 0..<n { d[p] = m[p] != 0 ? Float(Double(src[p]) * s + o) : 0 }
+                    for p in 0..<n { d[p] = vm[p] != 0 ? Float(Double(src[p]) * s + o) : 0 }
                 }
                 switch kind {
                 case .pixels:

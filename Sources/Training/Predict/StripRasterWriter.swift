@@ -4,31 +4,40 @@ import Foundation
 
 /// A tiled, DEFLATE-compressed GeoTIFF written a strip of rows at a time, so a scene's output
 /// never lives whole in memory. Written to `path.tmp` and renamed by `finish` (after the
-/// overviews): the file appears complete or not at all; a writer dropped unfinished removes
-/// its temporary file.
+/// overviews; for a COG, after copying it through GDAL's COG driver): the file appears complete
+/// or not at all; a writer dropped unfinished removes its temporary file.
+/// `quantized` (Float writers only): the file stores uint8 `round(v·254)` (NaN → 255, NODATA)
+/// with band scale 1/254, offset 0, so GDAL and QGIS show the values in 0…1.
 final class StripRasterWriter<T: RasterScalar> {
     let path: String
     let width: Int, height: Int, bands: Int
+    let cog: Bool, quantized: Bool
     private let tmp: String
     private var ds: GDALDatasetH?
+    private let tileSize: Int
+    /// Rows converted to uint8 before writing (quantized writers).
+    private var bytes: [UInt8] = []
+
+    static var quantum: Double { 254 }
 
     init(_ path: String, grid: GeoGrid, projection: String, bands: Int, noData: Double,
-         descriptions: [String] = [], tileSize: Int = 256) throws {
+         descriptions: [String] = [], tileSize: Int = 256, cog: Bool = false, quantized: Bool = false) throws {
+        precondition(!quantized || T.self == Float.self, "only float values are quantized")
         self.path = path
-        (width, height, self.bands) = (grid.width, grid.height, bands)
+        (width, height, self.bands, self.tileSize, self.cog, self.quantized) = (grid.width, grid.height, bands, tileSize, cog, quantized)
         tmp = path + ".tmp"
         _ = GDAL.version  // registers the drivers
         CPLPushErrorHandler(CPLQuietErrorHandler)
         defer { CPLPopErrorHandler() }
         guard let driver = GDALGetDriverByName("GTiff") else { throw DataError(path: path, "GDAL has no GTiff driver") }
-        let isFloat = T.self == Float.self || T.self == Double.self
+        let isFloat = !quantized && (T.self == Float.self || T.self == Double.self)
         var opts = ["TILED=YES", "BLOCKXSIZE=\(tileSize)", "BLOCKYSIZE=\(tileSize)", "COMPRESS=DEFLATE",
                     "PREDICTOR=\(isFloat ? 3 : 2)", "BIGTIFF=IF_SAFER"]
         if bands > 1 { opts.append("INTERLEAVE=BAND") }
         var ptrs: [UnsafeMutablePointer<CChar>?] = opts.map { strdup($0) } + [nil]
         defer { for p in ptrs { free(p) } }
         CPLErrorReset()
-        guard let h = GDALCreate(driver, tmp, Int32(width), Int32(height), Int32(bands), T.gdalType, &ptrs) else {
+        guard let h = GDALCreate(driver, tmp, Int32(width), Int32(height), Int32(bands), quantized ? GDT_Byte : T.gdalType, &ptrs) else {
             throw DataError(path: path, "cannot create \(tmp): \(Self.lastError)")
         }
         ds = h
@@ -38,8 +47,12 @@ final class StripRasterWriter<T: RasterScalar> {
         }
         for b in 1...bands {
             let band = GDALGetRasterBand(h, Int32(b))
-            guard GDALSetRasterNoDataValue(band, noData) == CE_None else {
-                throw DataError(path: path, object: "band \(b)", "cannot set NODATA \(noData): \(Self.lastError)")
+            let nd = quantized ? 255 : noData
+            guard GDALSetRasterNoDataValue(band, nd) == CE_None else {
+                throw DataError(path: path, object: "band \(b)", "cannot set NODATA \(nd): \(Self.lastError)")
+            }
+            if quantized, GDALSetRasterScale(band, 1 / Self.quantum) != CE_None || GDALSetRasterOffset(band, 0) != CE_None {
+                throw DataError(path: path, object: "band \(b)", "cannot set the scale 1/\(Int(Self.quantum)): \(Self.lastError)")
             }
             if b <= descriptions.count { GDALSetDescription(band, descriptions[b - 1]) }
         }
@@ -53,17 +66,33 @@ final class StripRasterWriter<T: RasterScalar> {
         }
     }
 
+    /// The COG copy's temporary name (the tiled file is at `tmp`).
+    private var cogTmp: String { path + ".cog.tmp" }
+
     /// Writes rows `rows` of every band from `data`, laid out bands × rows.count × width.
     func write(rows: Range<Int>, _ data: UnsafePointer<T>) throws {
         guard let ds else { throw DataError(path: path, "already finished") }
         guard !rows.isEmpty else { return }
         precondition(rows.lowerBound >= 0 && rows.upperBound <= height)
         var map = (1...bands).map { Int32($0) }
-        let size = MemoryLayout<T>.stride, n = rows.count
+        let n = rows.count, count = bands * n * width
+        let raw = UnsafeMutableRawPointer(mutating: data)
+        var type = T.gdalType, size = MemoryLayout<T>.stride
+        if quantized {
+            // p ∈ [0, 1] → round(p·254) ∈ 0…254; NaN (NODATA) → 255.
+            if bytes.count < count { bytes = [UInt8](repeating: 0, count: count) }
+            let v = UnsafeRawPointer(data).assumingMemoryBound(to: Float.self), q = Float(Self.quantum)
+            bytes.withUnsafeMutableBufferPointer { b in
+                for i in 0..<count { b[i] = v[i].isNaN ? 255 : UInt8(min(max((v[i] * q).rounded(), 0), q)) }
+            }
+            (type, size) = (GDT_Byte, 1)
+        }
         CPLErrorReset()
-        let rc = GDALDatasetRasterIOEx(ds, GF_Write, 0, Int32(rows.lowerBound), Int32(width), Int32(n),
-                                       UnsafeMutableRawPointer(mutating: data), Int32(width), Int32(n), T.gdalType,
-                                       Int32(bands), &map, GSpacing(size), GSpacing(size * width), GSpacing(size * width * n), nil)
+        let rc = bytes.withUnsafeMutableBytes { b in
+            GDALDatasetRasterIOEx(ds, GF_Write, 0, Int32(rows.lowerBound), Int32(width), Int32(n),
+                                  quantized ? b.baseAddress! : raw, Int32(width), Int32(n), type,
+                                  Int32(bands), &map, GSpacing(size), GSpacing(size * width), GSpacing(size * width * n), nil)
+        }
         guard rc == CE_None else { throw DataError(path: path, object: "rows \(rows)", "write failed: \(Self.lastError)") }
     }
 
@@ -115,16 +144,53 @@ final class StripRasterWriter<T: RasterScalar> {
             unlink(tmpAux)
             throw DataError(path: path, "writing failed on close: \(m)")
         }
+        var done = tmp, doneAux = tmpAux
+        if cog {
+            defer { unlink(tmp); unlink(tmpAux) }
+            try copyToCOG(resampling: resampling)
+            (done, doneAux) = (cogTmp, cogTmp + ".aux.xml")
+        }
         // A sidecar left by an earlier file at `path` would describe the wrong raster.
         unlink(aux)
-        guard rename(tmp, path) == 0 else {
+        guard rename(done, path) == 0 else {
             let m = String(cString: strerror(errno))
-            unlink(tmp)
-            unlink(tmpAux)
-            throw DataError(path: path, "cannot rename \(tmp) into place: \(m)")
+            unlink(done)
+            unlink(doneAux)
+            throw DataError(path: path, "cannot rename \(done) into place: \(m)")
         }
-        if FileManager.default.fileExists(atPath: tmpAux), rename(tmpAux, aux) != 0 {
-            throw DataError(path: aux, "cannot rename \(tmpAux) into place: \(String(cString: strerror(errno)))")
+        if FileManager.default.fileExists(atPath: doneAux), rename(doneAux, aux) != 0 {
+            throw DataError(path: aux, "cannot rename \(doneAux) into place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Copies the finished tiled file through GDAL's COG driver to `cogTmp`, reusing its
+    /// overviews: the COG driver lays out the header, overviews (smallest first) and tiles so a
+    /// reader needs a few ranged requests. Class names travel in the copy's PAM sidecar.
+    private func copyToCOG(resampling: String) throws {
+        guard let driver = GDALGetDriverByName("COG") else {
+            throw DataError(path: path, "this GDAL (\(GDAL.version)) has no COG driver: write without --cog")
+        }
+        guard let src = GDALOpen(tmp, GA_ReadOnly) else { throw DataError(path: path, "cannot reopen \(tmp): \(Self.lastError)") }
+        defer { GDALClose(src) }
+        let isFloat = !quantized && (T.self == Float.self || T.self == Double.self)
+        let opts = ["COMPRESS=DEFLATE", "PREDICTOR=\(isFloat ? "FLOATING_POINT" : "STANDARD")", "BLOCKSIZE=\(tileSize)",
+                    "OVERVIEWS=FORCE_USE_EXISTING", "OVERVIEW_RESAMPLING=\(resampling)", "BIGTIFF=IF_SAFER"]
+        var ptrs: [UnsafeMutablePointer<CChar>?] = opts.map { strdup($0) } + [nil]
+        defer { for p in ptrs { free(p) } }
+        CPLErrorReset()
+        guard let out = GDALCreateCopy(driver, cogTmp, src, 0, &ptrs, nil, nil) else {
+            let m = Self.lastError
+            unlink(cogTmp)
+            unlink(cogTmp + ".aux.xml")
+            throw DataError(path: path, "cannot write the COG: \(m)")
+        }
+        CPLErrorReset()
+        GDALClose(out)
+        guard CPLGetLastErrorType() != CE_Failure, CPLGetLastErrorType() != CE_Fatal else {
+            let m = Self.lastError
+            unlink(cogTmp)
+            unlink(cogTmp + ".aux.xml")
+            throw DataError(path: path, "writing the COG failed on close: \(m)")
         }
     }
 

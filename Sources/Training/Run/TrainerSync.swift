@@ -107,7 +107,7 @@ extension Trainer {
                 "kind": cfg.data.kind.rawValue, "classes": c.classes, "sample": c.image,
                 "window": t.windowSize, "labels": t.labels.rawValue, "resampling": t.resampling.rawValue,
                 "resolution": t.resolution ?? NSNull(), "bands": c.bands ?? NSNull(),
-                "modality": cfg.data.so2sat.rawValue,
+                "modality": cfg.data.so2sat.rawValue, "mask_any_date": t.maskAnyDate,
             ] as [String: Any]),
         ]
         switch setup.normalization {
