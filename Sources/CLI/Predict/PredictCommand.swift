@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataIO
+import Distributed
 import Foundation
 import Training
 
@@ -42,30 +43,79 @@ struct PredictCommand: ParsableCommand {
     var batch: Int = 4
 
     func run() throws {
-        do {
-            let model = try PredictionModel(path: checkpoint)
-            let w = window ?? model.window
-            let predictor = try ScenePredictor(model: model, window: w, overlap: overlap ?? w / 4, batch: batch)
-            let source = try PredictInput(path: input)
-            if source.isRepository {
-                for dir in [output] + (probabilities.map { [$0] } ?? []) {
-                    do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                        throw DataError(path: dir, "cannot create the output directory: \(error.localizedDescription)")
-                    }
-                }
-            }
-            for tile in source.tiles {
-                let out = source.isRepository ? output + "/" + tile + ".tif" : output
-                let prob = probabilities.map { source.isRepository ? $0 + "/" + tile + ".tif" : $0 }
-                let s = try predictor.predict(repository: source.repository, tile: tile, output: out, probabilities: prob)
-                let share = 100 * Double(s.classified) / Double(max(s.width * s.height, 1))
-                print(String(format: "%@: %d×%d px, %d windows, %.1f%% %@ → %@", tile, s.width, s.height, s.windows, share,
-                             predictor.isRegression ? "with values" : "classified", out))
-            }
-        } catch {
-            // DataError, WeightsMismatch, model errors: each names its file or key.
+        // MPI as `rstrain baseline` does: without mpirun a world of one, output as before.
+        do { try MPIRuntime.initialize(threadLevel: .funneled) } catch {
             FileHandle.standardError.write(Data("rstrain predict: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        let world = Communicator.world
+        do {
+            try predict(world: world)
+        } catch {
+            // DataError, WeightsMismatch, model errors: each names its file or key. Errors every
+            // rank knows (setup) are printed by rank 0; a rank failing alone stops the job.
+            if let e = error as? SharedFailure {
+                if world.rank == 0 { FileHandle.standardError.write(Data("rstrain predict: \(e.error)\n".utf8)) }
+                try? MPIRuntime.finalize()
+                throw ExitCode(1)
+            }
+            let prefix = world.size > 1 ? "rank \(world.rank) (\(world.hostname)): " : ""
+            FileHandle.standardError.write(Data("rstrain predict: \(prefix)\(error)\n".utf8))
+            if world.size > 1 { world.abort(code: 1) }
+            throw ExitCode(1)
+        }
+        try? MPIRuntime.finalize()
+    }
+
+    /// An error every rank has met alike (no rank is left waiting).
+    struct SharedFailure: Error { let error: Any }
+
+    func predict(world: Communicator) throws {
+        var built: ScenePredictor?, problem = ""
+        do {
+            let model = try PredictionModel(path: checkpoint), w = window ?? model.window
+            built = try ScenePredictor(model: model, window: w, overlap: overlap ?? w / 4, batch: batch)
+        } catch {
+            problem = world.size > 1 ? "rank \(world.rank) (\(world.hostname)): \(error)" : "\(error)"
+        }
+        // Every rank learns whether any failed, so none is left waiting in a collective.
+        if let first = try world.allgather(string: problem).first(where: { !$0.isEmpty }) { throw SharedFailure(error: first) }
+        let predictor = built!, tiles: DistributedTiles
+        do { tiles = try DistributedTiles(input: input, output: output, world: world) } catch {
+            throw SharedFailure(error: error)  // DistributedTiles agrees on its errors
+        }
+        func line(_ s: PredictionSummary, _ out: String) -> String {
+            let share = 100 * Double(s.classified) / Double(max(s.width * s.height, 1))
+            return String(format: "%@: %d×%d px, %d windows, %.1f%% %@ → %@", s.tile, s.width, s.height, s.windows, share,
+                          predictor.isRegression ? "with values" : "classified", out)
+        }
+        // One tile folder named alike on every rank: the ranks share its window rows.
+        let sharedScene = world.size > 1 && !input.contains("{rank}") && !input.contains("{host}")
+            && tiles.ranksWithout.isEmpty && tiles.input?.isRepository == false
+        if sharedScene, let source = tiles.input {
+            let s = try predictor.predict(repository: source.repository, tile: source.tiles[0], output: tiles.outputPath,
+                                          probabilities: probabilities, world: world)
+            if world.rank == 0 { print(line(s, tiles.outputPath) + " (\(world.size) ranks)") }
+            return
+        }
+        let repository = tiles.input?.isRepository ?? true
+        let probs = probabilities.map { DistributedTiles.expand($0, world: world) }
+        if repository, !tiles.tiles.isEmpty {
+            for dir in [tiles.outputPath] + (probs.map { [$0] } ?? []) {
+                do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                    throw DataError(path: dir, "cannot create the output directory: \(error.localizedDescription)")
+                }
+            }
+        }
+        let lines = try tiles.run { repo, tile in
+            let out = repository ? tiles.outputPath + "/" + tile + ".tif" : tiles.outputPath
+            let prob = probs.map { repository ? $0 + "/" + tile + ".tif" : $0 }
+            let s = try predictor.predict(repository: repo, tile: tile, output: out, probabilities: prob)
+            guard world.size > 1 else { print(line(s, out)); return "" }  // one process: as each tile is done
+            return line(s, out) + " (rank \(world.rank) \(world.hostname))"
+        }
+        guard let lines, world.size > 1, world.rank == 0 else { return }
+        for l in lines { print(l) }
+        print("\(lines.count) tile\(lines.count == 1 ? "" : "s") mapped by \(world.size) ranks")
     }
 }
