@@ -17,14 +17,16 @@ struct PredictCommand: ParsableCommand {
         A regression model's outputs are averaged as they are and written as float32, one band \
         per output, NODATA NaN (a super-resolution model's on its finer grid). Pixel models \
         (TempCNN) classify every pixel's C×T series; patch models (ResNet, "head": "pixel") the \
-        P×P patch centred on every pixel. See docs/predict.md.
+        P×P patch centred on every pixel. Under mpirun, a repository's tiles are shared by the \
+ranks (--input/--output may hold {host} and {rank}: each rank reads its own disk) and one \
+scene's window rows are split into bands, rank 0 writing the files. See docs/predict.md.
         """
     )
 
     @Option(help: "A final weights file: run_dir/final/<model>.h5.")
     var checkpoint: String
 
-    @Option(help: "A tile folder (inside a tile repository) or a whole tile repository.")
+    @Option(help: "A tile folder (inside a tile repository) or a whole tile repository; may hold {host} and {rank}.")
     var input: String
 
     @Option(help: "The class map (regression: the values), a GeoTIFF; for a repository, a directory receiving <tile>.tif per tile.")
