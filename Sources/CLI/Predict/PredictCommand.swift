@@ -18,8 +18,8 @@ struct PredictCommand: ParsableCommand {
         per output, NODATA NaN (a super-resolution model's on its finer grid). Pixel models \
         (TempCNN) classify every pixel's C×T series; patch models (ResNet, "head": "pixel") the \
         P×P patch centred on every pixel. Under mpirun, a repository's tiles are shared by the \
-ranks (--input/--output may hold {host} and {rank}: each rank reads its own disk) and one \
-scene's window rows are split into bands, rank 0 writing the files. See docs/predict.md.
+        ranks (--input/--output may hold {host} and {rank}: each rank reads its own disk) and one \
+        scene's window rows are split into bands, rank 0 writing the files. See docs/predict.md.
         """
     )
 
