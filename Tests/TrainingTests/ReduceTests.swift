@@ -93,9 +93,11 @@ final class ReduceTests: XCTestCase {
         }
     }
 
-    /// Vectors longer than one all-reduce chunk, with buckets across chunk boundaries.
+    /// Vectors longer than one all-reduce chunk, with buckets across chunk boundaries; the exact
+    /// sums do not depend on the chunk size (the run config's allreduce_bucket_mb).
     func testLongVectorsAcrossChunks() throws {
-        let segs = [GradientReducer.chunk + 5, 3, 0, 2 * GradientReducer.chunk - 7, 1000]
+        let chunk = 1000
+        let segs: [Int] = [chunk + 5, 3, 0, 2 * chunk - 7, 1000]
         var rng = SplitMix64(seed: 5)
         let set: [[Float]] = (0..<5).map { _ in
             segs.enumerated().flatMap { b, len in
@@ -103,16 +105,19 @@ final class ReduceTests: XCTestCase {
             }
         }
         let scale: Float = 1 / 5
-        let exact = try reduce(GradientReducer(mode: .exact, segments: segs), set, scale: scale)
+        let exact = try reduce(GradientReducer(mode: .exact, segments: segs, chunk: chunk), set, scale: scale)
         XCTAssertTrue(exact.ok)
         assertExactAccurate(exact.out, set, segs, scale: scale)
-        let fast = try reduce(GradientReducer(mode: .fast, segments: segs), set, scale: scale)
+        let whole = try reduce(GradientReducer(mode: .exact, segments: segs, chunk: 1 << 20), set, scale: scale)
+        XCTAssertEqual(exact.out.map(\.bitPattern), whole.out.map(\.bitPattern))
+        let fast = try reduce(GradientReducer(mode: .fast, segments: segs, chunk: chunk), set, scale: scale)
         XCTAssertTrue(fast.ok)
         for i in stride(from: 0, to: fast.out.count, by: 7) {
             // Five terms: the float sum is within 4·2⁻²⁴·Σ|x| (plus the scaling's rounding).
-            let abs = set.map { Double($0[i].magnitude) }.reduce(0, +)
-            let ref = set.map { Double($0[i]) }.reduce(0, +) * Double(scale)
-            XCTAssertEqual(Double(fast.out[i]), ref, accuracy: 4 * 0x1p-24 * abs * Double(scale) + Double(ulp(Float(ref))), "element \(i)")
+            let abs: Double = set.map { Double($0[i].magnitude) }.reduce(0, +)
+            let ref: Double = set.map { Double($0[i]) }.reduce(0, +) * Double(scale)
+            let tol: Double = 4 * 0x1p-24 * abs * Double(scale) + Double(ulp(Float(ref)))
+            XCTAssertEqual(Double(fast.out[i]), ref, accuracy: tol, "element \(i)")
         }
     }
 

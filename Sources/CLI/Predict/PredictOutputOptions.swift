@@ -31,33 +31,25 @@ struct PredictOutputOptions: ParsableArguments {
         if stride != nil || raster != nil { throw DataError(path: p.model.path, "--stride and --raster apply to scene classifiers only") }
     }
 
-    /// A scene classifier: tiles → windows' labels in CSV `output` (+ `--raster`); a So2Sat
-    /// HDF5 file or a chip folder → one CSV row per sample.
-    func labelScenes(model: PredictionModel, input: String, output: String, batch: Int) throws {
+    /// A scene classifier's labeller with these options.
+    func labeller(model: PredictionModel, batch: Int) throws -> SceneLabeller {
         let l = try SceneLabeller(model: model, batch: batch)
         l.outputOptions = options
         if let maskAnyDate { l.maskAnyDate = maskAnyDate }
+        return l
+    }
+
+    /// A So2Sat HDF5 file or a chip folder (samples without a common grid), not tiles.
+    func isSampleInput(_ input: String) -> Bool {
         let lower = input.lowercased()
-        if lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") || ChipFolder.looksLike(input) {
-            if raster != nil { throw DataError(path: input, "--raster: So2Sat files and chips carry no common grid; only the CSV is written") }
-            let s = try l.labelSamples(path: input, csv: output)
-            print("\(input): \(s.samples) samples labelled → \(output)")
-            return
-        }
-        let source = try PredictInput(path: input)
-        if source.isRepository {
-            for dir in [output] + (raster.map { [$0] } ?? []) {
-                do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                    throw DataError(path: dir, "cannot create the output directory: \(error.localizedDescription)")
-                }
-            }
-        }
-        for tile in source.tiles {
-            let csv = source.isRepository ? output + "/" + tile + ".csv" : output
-            let r = raster.map { source.isRepository ? $0 + "/" + tile + ".tif" : $0 }
-            let s = try l.labelTile(repository: source.repository, tile: tile, stride: stride, csv: csv, raster: r)
-            print("\(tile): \(s.columns)×\(s.rows) windows, \(s.labelled) labelled → \(csv)")
-        }
+        return lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") || ChipFolder.looksLike(input)
+    }
+
+    /// Every sample of a So2Sat file or chip folder → one CSV row each.
+    func labelSamples(_ l: SceneLabeller, input: String, output: String) throws {
+        if raster != nil { throw DataError(path: input, "--raster: So2Sat files and chips carry no common grid; only the CSV is written") }
+        let s = try l.labelSamples(path: input, csv: output)
+        print("\(input): \(s.samples) samples labelled → \(output)")
     }
 }
 

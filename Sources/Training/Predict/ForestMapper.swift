@@ -30,6 +30,8 @@ public final class ForestMapper {
     }
 
     public var blockCacheBytes = 128 << 20
+    /// COG, probability storage (`predict --cog`, `--probabilities-type`).
+    public var outputOptions = RasterOutputOptions()
 
     public var tileOptions: TileOptions {
         TileOptions(bands: model.bands?.map { .name($0) }, resolution: model.resolution, windowSize: window,
@@ -51,10 +53,12 @@ public final class ForestMapper {
         let (gw, gh, k) = (plan.grid.width, plan.grid.height, forest.classes)
         let table = try? repository.classTable(for: plan.tile, count: k)
         let names = table?.names ?? (0..<k).map { "class \($0)" }
-        let classes = try StripRasterWriter<UInt8>(output, grid: plan.grid, projection: plan.tile.crs, bands: 1, noData: 255)
+        let classes = try StripRasterWriter<UInt8>(output, grid: plan.grid, projection: plan.tile.crs, bands: 1, noData: 255,
+                                                   cog: outputOptions.cog)
         try classes.setClasses(colours: ClassPalette.table(classes: k), names: names)
         let probs = try probabilities.map {
-            try StripRasterWriter<Float>($0, grid: plan.grid, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names)
+            try StripRasterWriter<Float>($0, grid: plan.grid, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,
+                                         cog: outputOptions.cog, quantized: outputOptions.probabilities == .uint8)
         }
         let reader = WindowReader(grid: grid)
         defer { reader.close() }
@@ -62,7 +66,7 @@ public final class ForestMapper {
         let (w, n, half) = (window, window * window, overlap / 2)
         let planes = grid.layout.imageShape.count / n, f = forest.features
         let (scale, offset) = model.normalization.coefficients(bands: grid.layout.channels)
-        var planar = [Float](repeating: 0, count: planes * n), rows = [Float](repeating: 0, count: n * f)
+        var planar = [Float](repeating: 0, count: planes * n), row = [Float](repeating: 0, count: f)
         var p = [Float](repeating: 0, count: k)
         let xs = ScenePredictor.origins(size: gw, window: w, stride: w - overlap)
         let ys = ScenePredictor.origins(size: gh, window: w, stride: w - overlap)
@@ -85,27 +89,27 @@ public final class ForestMapper {
                     let src = sample.image.data + q * n
                     for i in 0..<n { planar[q * n + i] = m[i] != 0 ? Float(Double(src[i]) * s + o) : 0 }
                 }
-                planar.withUnsafeBufferPointer { pl in
-                    rows.withUnsafeMutableBufferPointer { r in
-                        if patch > 1 {
-                            ScenePredictor.cutPatches(pl.baseAddress!, planes: planes, window: w, size: patch, into: r.baseAddress!)
-                        } else {
-                            for q in 0..<planes { for i in 0..<n { r[i * planes + q] = pl[q * n + i] } }
-                        }
-                    }
-                }
                 let left = x + (x > 0 ? half : 0), right = min(i + 1 < xs.count ? x + w - half : x + w, gw)
-                rows.withUnsafeBufferPointer { r in
-                    p.withUnsafeMutableBufferPointer { pp in
-                        for ty in top..<bottom {
-                            for tx in left..<right {
-                                let wp = (ty - y) * w + (tx - x)
-                                guard m[wp] != 0 else { continue }
-                                let c = forest.predict(r.baseAddress! + wp * f, scratch: pp.baseAddress!)
-                                let o = (ty - top) * gw + tx
-                                if cls[o] == 255 { classified += 1 }
-                                cls[o] = UInt8(c)
-                                if probs != nil { for q in 0..<k { pr[q * h * gw + o] = pp[q] } }
+                planar.withUnsafeBufferPointer { pl in
+                    row.withUnsafeMutableBufferPointer { r in
+                        p.withUnsafeMutableBufferPointer { pp in
+                            // Only the kept, valid pixels get features: their C·T values or P×P patch.
+                            for ty in top..<bottom {
+                                for tx in left..<right {
+                                    let wp = (ty - y) * w + (tx - x)
+                                    guard m[wp] != 0 else { continue }
+                                    if patch > 1 {
+                                        ScenePredictor.cutPatch(pl.baseAddress!, planes: planes, window: w, size: patch,
+                                                                at: (x: tx - x, y: ty - y), into: r.baseAddress!)
+                                    } else {
+                                        for q in 0..<planes { r[q] = pl[q * n + wp] }
+                                    }
+                                    let c = forest.predict(r.baseAddress!, scratch: pp.baseAddress!)
+                                    let o = (ty - top) * gw + tx
+                                    if cls[o] == 255 { classified += 1 }
+                                    cls[o] = UInt8(c)
+                                    if probs != nil { for q in 0..<k { pr[q * h * gw + o] = pp[q] } }
+                                }
                             }
                         }
                     }

@@ -1,4 +1,5 @@
 import DataIO
+import Distributed
 import Engine
 import Foundation
 import Models
@@ -81,7 +82,13 @@ public final class ScenePredictor {
     /// (float32, one band per class, NODATA NaN), both on the tile's target grid; for a
     /// regression model float32 values, one band per output, NODATA NaN, on the target grid
     /// refined `factor` times (`probabilities` must be nil).
-    public func predict(repository: TileRepository, tile: String, output: String, probabilities: String? = nil) throws -> PredictionSummary {
+    ///
+    /// With `world` of several ranks (every rank calls this with the same arguments) the window
+    /// rows are split into contiguous bands (`SceneBands`), each rank runs its own, and rank 0
+    /// writes the files, receiving the other ranks' finished rows in order; the files are the
+    /// ones a single process writes, bit for bit. Every rank returns the whole scene's summary.
+    public func predict(repository: TileRepository, tile: String, output: String, probabilities: String? = nil,
+                        world: Communicator? = nil) throws -> PredictionSummary {
         let grid = try WindowGrid(repository, options: tileOptions)
         guard let ti = grid.plans.firstIndex(where: { $0.tile.name == tile }) else {
             throw DataError(path: repository.path, "has no tile '\(tile)'")
@@ -91,75 +98,107 @@ public final class ScenePredictor {
         guard grid.layout.imageShape.dims == want else {
             throw DataError(path: plan.tile.path, "gives \(grid.layout.imageShape) windows but \(model.path) takes \(want.map(String.init).joined(separator: "×")) (bands \(grid.bandNames.joined(separator: ", ")))")
         }
+        if isRegression, probabilities != nil { throw DataError(path: model.path, "is a regression model: it has no class probabilities to write") }
         let (gw, gh) = (plan.grid.width, plan.grid.height), f = factor, k = net.outputShape.channels
+        let (w, n, half) = (window, window * window, overlap / 2)
+        let xs = Self.origins(size: gw, window: w, stride: w - overlap)
+        let bands = SceneBands(origins: Self.origins(size: gh, window: w, stride: w - overlap), height: gh, window: w, overlap: overlap,
+                               ranks: world?.size ?? 1)
+        let rank = world?.rank ?? 0, mine = bands.band(rank)
+
+        // Rank 0 writes; the others spool their finished rows for it.
         var og = plan.grid
         (og.width, og.height, og.pixelWidth, og.pixelHeight) = (gw * f, gh * f, og.pixelWidth / Double(f), og.pixelHeight / Double(f))
-        let classes: StripRasterWriter<UInt8>?, probs: StripRasterWriter<Float>?
-        if isRegression {
-            if probabilities != nil { throw DataError(path: model.path, "is a regression model: it has no class probabilities to write") }
-            classes = nil
-            probs = try StripRasterWriter<Float>(output, grid: og, projection: plan.tile.crs, bands: k, noData: .nan,
-                                                 descriptions: (0..<k).map { "output \($0)" }, cog: outputOptions.cog)
-        } else {
-            let table = try? repository.classTable(for: plan.tile, count: k)
-            let names = table?.names ?? (0..<k).map { "class \($0)" }
-            let c = try StripRasterWriter<UInt8>(output, grid: og, projection: plan.tile.crs, bands: 1, noData: 255, cog: outputOptions.cog)
-            try c.setClasses(colours: ClassPalette.table(classes: k), names: names)
-            classes = c
-            probs = try probabilities.map {
-                try StripRasterWriter<Float>($0, grid: og, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,
-                                         cog: outputOptions.cog, quantized: outputOptions.probabilities == .uint8)
+        var classes: StripRasterWriter<UInt8>?, probs: StripRasterWriter<Float>?
+        if rank == 0 {
+            if isRegression {
+                probs = try StripRasterWriter<Float>(output, grid: og, projection: plan.tile.crs, bands: k, noData: .nan,
+                                                     descriptions: (0..<k).map { "output \($0)" }, cog: outputOptions.cog)
+            } else {
+                let table = try? repository.classTable(for: plan.tile, count: k)
+                let names = table?.names ?? (0..<k).map { "class \($0)" }
+                let c = try StripRasterWriter<UInt8>(output, grid: og, projection: plan.tile.crs, bands: 1, noData: 255, cog: outputOptions.cog)
+                try c.setClasses(colours: ClassPalette.table(classes: k), names: names)
+                classes = c
+                probs = try probabilities.map {
+                    try StripRasterWriter<Float>($0, grid: og, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,
+                                             cog: outputOptions.cog, quantized: outputOptions.probabilities == .uint8)
+                }
             }
         }
-        let wo = window * f, no = wo * wo
-        let strips = StripSums(channels: k, rows: wo, width: gw * f, softmax: !isRegression, averages: probs != nil)
+        let averages = isRegression || probabilities != nil
+        let gather = world.map { RowGather(world: $0, width: gw * f, channels: k, classes: !isRegression, averages: averages) }
+        let sink: StripSums.Sink = { r, c, a in
+            if rank == 0 {
+                if let classes, let c { try classes.write(rows: r, c) }
+                if let probs, let a { try probs.write(rows: r, a) }
+            } else {
+                try gather!.spool(rows: r, classes: c, averages: a)
+            }
+        }
+
+        let wo = w * f, no = wo * wo
+        let strips = StripSums(channels: k, rows: wo, width: gw * f, softmax: !isRegression, averages: averages, base: mine.firstRow * f)
         let reader = WindowReader(grid: grid)
         defer { reader.close() }
         let sample = reader.makeSample()
-        let (w, n, half) = (window, window * window, overlap / 2)
         let planes = grid.layout.imageShape.count / n
         let (scale, offset) = model.normalization.coefficients(bands: grid.layout.channels)
         let input = executor.value(net.input), out = executor.value(net.output)
         let masks = UnsafeMutablePointer<Float>.allocate(capacity: batch * no)
         defer { masks.deallocate() }
-        // Pixel/patch models: window b's normalised C×[T×]W×W planes, turned into its W² rows.
-        let pixels = kind != .dense(factor: f), planar = UnsafeMutablePointer<Float>.allocate(capacity: pixels ? planes * n : 0)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: pixels ? k * n : 0)
-        defer { planar.deallocate(); scores.deallocate() }
-        let xs = Self.origins(size: gw, window: w, stride: w - overlap)
-        let ys = Self.origins(size: gh, window: w, stride: w - overlap)
+        // Pixel/patch models: one window's normalised C×[T×]W×W planes, cut into rows of the
+        // model's input for its kept, valid pixels only; `targets` says where row i's scores go.
+        let pixels = kind != .dense(factor: f), capacity = net.inputShape.dims[0], per = net.inputShape.count / capacity
+        let planar = UnsafeMutablePointer<Float>.allocate(capacity: pixels ? planes * n : 0)
+        var targets = [(y: Int, x: Int)](), cursor = 0
+        defer { planar.deallocate() }
         var windows = 0, classified = 0
 
-        /// Runs the model on the windows of `slots` (x origins, row `y`) and adds their outputs
+        /// The part of the window at (x, y) whose outputs count: its inner borders left out,
+        /// clipped to the scene and to rows this rank holds (in input pixels, window-relative).
+        func kept(x: Int, y: Int) -> (rows: Range<Int>, cols: Range<Int>) {
+            let left = x > 0 ? half : 0, right = min(x + w >= gw ? w : w - half, gw - x)
+            let top = max(y > 0 ? half : 0, mine.firstRow - y), bottom = min(y + w >= gh ? w : w - half, gh - y)
+            return (top..<max(top, bottom), left..<right)
+        }
+
+        /// Dense models: runs the windows of `slots` (x origins, row `y`) and adds their outputs
         /// (in output pixels: everything × f).
         func run(_ slots: [Int], y: Int) {
             executor.forward(mode: .inference)
-            windows += slots.count
             for (b, x) in slots.enumerated() {
-                let left = x > 0 ? half : 0, right = min(x + w >= gw ? w : w - half, gw - x)
-                let top = y > 0 ? half : 0, bottom = min(y + w >= gh ? w : w - half, gh - y)
-                var s = UnsafePointer(out.data + b * k * no)
-                if pixels {
-                    // Rows (b·W² + p) × K → K×W×W.
-                    let src = out.data + b * n * k
-                    for p in 0..<n { for j in 0..<k { scores[j * n + p] = src[p * k + j] } }
-                    s = UnsafePointer(scores)
-                }
-                strips.add(scores: s, mask: masks + b * no, window: wo,
-                           rows: (top * f)..<(bottom * f), cols: (left * f)..<(right * f), at: (x * f, y * f))
+                let (r, c) = kept(x: x, y: y)
+                let rows: Range<Int> = (r.lowerBound * f)..<(r.upperBound * f), cols: Range<Int> = (c.lowerBound * f)..<(c.upperBound * f)
+                let scores = UnsafePointer(out.data + b * k * no), mask = UnsafePointer(masks + b * no)
+                strips.add(scores: scores, mask: mask, window: wo, rows: rows, cols: cols, at: (x: x * f, y: y * f))
             }
         }
 
-        for (j, y) in ys.enumerated() {
+        /// Pixel/patch models: runs the `cursor` rows cut so far (the rest zero) and adds each
+        /// row's K scores at its pixel.
+        func runRows() {
+            guard cursor > 0 else { return }
+            input.data.advanced(by: cursor * per).update(repeating: 0, count: (capacity - cursor) * per)
+            executor.forward(mode: .inference)
+            for i in 0..<cursor { strips.add(pixel: out.data + i * k, y: targets[i].y, x: targets[i].x) }
+            cursor = 0
+            targets.removeAll(keepingCapacity: true)
+        }
+
+        for j in mine.computed {
+            let y = bands.origins[j]
             var slots: [Int] = []
             for x in xs {
                 let status = try reader.read(WindowRef(tile: ti, x: x, y: y, size: w), into: sample)
                 guard status.validFraction > 0 else { continue }
+                // A lead row (the previous band's last) is run only for its share of this band's rows.
+                if mine.owned.contains(j) { windows += 1 }
                 let b = slots.count
                 let dst = pixels ? planar : input.data + b * planes * n, m = sample.mask.data
-                if f == 1 {
+                if !pixels && f == 1 {
                     (masks + b * n).update(from: m, count: n)
-                } else {
+                } else if !pixels {
                     // Each output pixel takes the mask of the input pixel it lies in.
                     let d = masks + b * no
                     for oy in 0..<wo { for ox in 0..<wo { d[oy * wo + ox] = m[(oy / f) * w + ox / f] } }
@@ -173,26 +212,41 @@ public final class ScenePredictor {
                     let src = sample.image.data + q * n, d = dst + q * n
                     for p in 0..<n { d[p] = vm[p] != 0 ? Float(Double(src[p]) * s + o) : 0 }
                 }
-                switch kind {
-                case .pixels:
-                    // C×T planes of W² pixels → W² rows of C×T (as Feed does in training).
-                    let rows = input.data + b * n * planes
-                    for q in 0..<planes { for p in 0..<n { rows[p * planes + q] = planar[q * n + p] } }
-                case .patches(let ps):
-                    Self.cutPatches(planar, planes: planes, window: w, size: ps, into: input.data + b * n * planes * ps * ps)
-                case .dense: break
+                guard pixels else {
+                    slots.append(x)
+                    if slots.count == batch { run(slots, y: y); slots = [] }
+                    continue
                 }
-                slots.append(x)
-                if slots.count == batch { run(slots, y: y); slots = [] }
+                // One row per kept pixel with data (rows = kept pixels, not W²): its C×T series
+                // (as Feed does in training) or the P×P patch centred on it.
+                let (rows, cols) = kept(x: x, y: y)
+                for py in rows {
+                    for px in cols where m[py * w + px] != 0 {
+                        let d = input.data + cursor * per
+                        switch kind {
+                        case .patches(let ps): Self.cutPatch(planar, planes: planes, window: w, size: ps, at: (px, py), into: d)
+                        default: for q in 0..<planes { d[q] = planar[q * n + py * w + px] }
+                        }
+                        targets.append((y: y + py, x: x + px))
+                        cursor += 1
+                        if cursor == capacity { runRows() }
+                    }
+                }
             }
-            if !slots.isEmpty {
-                let per = net.inputShape.count / batch  // one window's input (its W² rows for pixel/patch models)
+            if pixels {
+                runRows()  // a forward pass never mixes window rows: bands split by rows give the same passes
+            } else if !slots.isEmpty {
+                let per = net.inputShape.count / batch  // one window's input
                 input.data.advanced(by: slots.count * per).update(repeating: 0, count: (batch - slots.count) * per)
                 run(slots, y: y)
             }
             // Rows above the next window row's first kept row are final.
-            let end = j + 1 < ys.count ? min(ys[j + 1] + half, gh) : gh
-            classified += try strips.flush(rows: end * f - strips.base, classes: classes, averages: probs)
+            classified += try strips.flush(rows: bands.finalRow(after: j) * f - strips.base, into: sink)
+        }
+        if let world {
+            if rank == 0 { try gather!.receive(into: sink) } else { try gather!.send() }
+            windows = Int(try world.allreduce(Int64(windows), op: .sum))
+            classified = Int(try world.allreduce(Int64(classified), op: .sum))
         }
         try classes?.finish(overviews: "NEAREST")
         try probs?.finish(overviews: "AVERAGE")
@@ -200,23 +254,20 @@ public final class ScenePredictor {
                                  windows: windows, classified: classified)
     }
 
-    /// The P×P patch centred on each pixel of a window (`planes`×W×W at `src`; rows and columns
-    /// p − ⌊P/2⌋ … as training cuts them) → W² rows of planes×P×P at `dst`; what lies outside
-    /// the window is 0, as masked pixels are.
-    static func cutPatches(_ src: UnsafePointer<Float>, planes: Int, window w: Int, size ps: Int, into dst: UnsafeMutablePointer<Float>) {
-        let n = w * w, r = ps / 2, row = planes * ps * ps
-        dst.update(repeating: 0, count: n * row)
-        for py in 0..<w {
-            for px in 0..<w {
-                let d = dst + (py * w + px) * row
-                let x0 = max(0, r - px), x1 = min(ps, w - px + r)  // patch columns inside the window
-                for q in 0..<planes {
-                    for y in 0..<ps {
-                        let sy = py - r + y
-                        guard sy >= 0, sy < w, x1 > x0 else { continue }
-                        (d + (q * ps + y) * ps + x0).update(from: src + q * n + sy * w + px - r + x0, count: x1 - x0)
-                    }
-                }
+    /// The P×P patch centred on window pixel `at` (`planes`×W×W at `src`; rows and columns
+    /// p − ⌊P/2⌋ … as training cuts them) → planes×P×P at `dst`; what lies outside the window
+    /// is 0, as masked pixels are.
+    @inline(__always)
+    static func cutPatch(_ src: UnsafePointer<Float>, planes: Int, window w: Int, size ps: Int, at p: (x: Int, y: Int),
+                         into d: UnsafeMutablePointer<Float>) {
+        let n = w * w, r = ps / 2
+        let x0 = max(0, r - p.x), x1 = min(ps, w - p.x + r)  // patch columns inside the window
+        let y0 = max(0, r - p.y), y1 = min(ps, w - p.y + r)
+        if x0 > 0 || y0 > 0 || x1 < ps || y1 < ps { d.update(repeating: 0, count: planes * ps * ps) }
+        guard x1 > x0 else { return }
+        for q in 0..<planes {
+            for y in y0..<max(y0, y1) {
+                (d + (q * ps + y) * ps + x0).update(from: src + q * n + (p.y - r + y) * w + p.x - r + x0, count: x1 - x0)
             }
         }
     }
