@@ -70,6 +70,33 @@ final class RunConfigTests: XCTestCase {
         assertRefused(with("models", [["name": "u", "model": "no/such/file.json"]]), key: "models[0].model", "cannot be read")
     }
 
+    /// Unset, the all-reduce follows the group's hosts: 256 KB chunks after backward on one host,
+    /// 4 MB buckets overlapped with backward across hosts (fast mode; exact never overlaps).
+    /// Set, the keys win; out-of-range values are refused by key.
+    func testAllreduceSettingsFollowTheHostsUnlessSet() throws {
+        let c = try parse(base)
+        XCTAssertEqual(c.allreduceDefaults(hosts: 1).bucketBytes, 256 << 10)
+        XCTAssertFalse(c.allreduceDefaults(hosts: 1).overlap)
+        XCTAssertEqual(c.allreduceDefaults(hosts: 3).bucketBytes, 4 << 20)
+        XCTAssertTrue(c.allreduceDefaults(hosts: 3).overlap)
+        let exact = try parse(with("reduction", "exact"))
+        XCTAssertEqual(exact.allreduceDefaults(hosts: 3).bucketBytes, 4 << 20)
+        XCTAssertFalse(exact.allreduceDefaults(hosts: 3).overlap)
+        var set = base
+        set["allreduce_bucket_mb"] = 1.5
+        set["overlap_allreduce"] = false
+        let s = try parse(set)
+        XCTAssertEqual(s.allreduceDefaults(hosts: 3).bucketBytes, 3 << 19)
+        XCTAssertFalse(s.allreduceDefaults(hosts: 3).overlap)
+        set["overlap_allreduce"] = true
+        XCTAssertTrue(try parse(set).allreduceDefaults(hosts: 1).overlap)
+        assertRefused(with("allreduce_bucket_mb", 0), key: "allreduce_bucket_mb", "between")
+        assertRefused(with("allreduce_bucket_mb", 2048), key: "allreduce_bucket_mb", "between")
+        var bad = with("reduction", "exact")
+        bad["overlap_allreduce"] = true
+        assertRefused(bad, key: "overlap_allreduce", "fast reduction only")
+    }
+
     func testMissingConfigFileIsNamed() {
         XCTAssertThrowsError(try RunConfig(path: "/no/such/dir/config.json")) { e in
             XCTAssertTrue("\(e)".contains("/no/such/dir/config.json") && "\(e)".contains("does not exist"), "\(e)")

@@ -2,7 +2,8 @@
 # Scaling across simulated hosts (issue 7): for each link rate and 1, 2, 4 hosts (one rank each,
 # 1 BLAS thread, fast reduction), measures
 #   - data-parallel so2sat_resnet50, weak scaling (a batch of 32 per rank per step), with the
-#     all-reduce after backward and (not with --quick) overlapped with it;
+#     all-reduce after backward in 256 KB chunks (dp, one host's default) and in 4 MB buckets (dpb),
+#     and (not with --quick) overlapped with backward in 4 MB buckets (dpo, the default across hosts);
 #   - round-robin: so2sat_resnet50 and mlp_so2sat rotating over the hosts' shards (model transfers);
 #   - `rstrain bench reduce` (fast and exact) at several sizes (2 and 4 hosts);
 # each host holding only its own synthetic So2Sat shard on its local disk. Raw results go to
@@ -10,8 +11,8 @@
 # scaling_model.py fits the alpha-beta model and prints the tables (docs/scaling.md).
 #
 # usage: cluster/sim/scaling.sh [--quick] [--steps N] [--rates "1gbit 10gbit"] [--hosts "1 2 4"]
-#                               [--kinds "dp dpo rr reduce"] [--out DIR]
-#   --kinds   what to measure (dp: data-parallel, dpo: overlapped, rr: round-robin, reduce: bench
+#                               [--kinds "dp dpb dpo rr reduce"] [--out DIR]
+#   --kinds   what to measure (dp, dpb, dpo: data-parallel as above, rr: round-robin, reduce: bench
 #             reduce); results of the other kinds already in OUT are kept
 #   --quick   4 steps per run, no overlapped runs, the largest all-reduce size left out
 # A 1-host run does not use the link: it runs once, at the first rate.
@@ -20,7 +21,7 @@ SIM=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$SIM/../.." && pwd)
 source "$SIM/common.sh"
 
-STEPS=8 RATES="1gbit 10gbit" HOSTS="1 2 4" OUT=$ROOT/out/scaling QUICK= KINDS="dp dpo rr reduce"
+STEPS=8 RATES="1gbit 10gbit" HOSTS="1 2 4" OUT=$ROOT/out/scaling QUICK= KINDS="dp dpb dpo rr reduce"
 SIZES="1000 100000 2000000 23500000"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
         --hosts) HOSTS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --kinds) KINDS=$2; shift 2 ;;
-        *) echo "usage: scaling.sh [--quick] [--steps N] [--rates \"1gbit 10gbit\"] [--hosts \"1 2 4\"] [--kinds \"dp dpo rr reduce\"] [--out DIR]" >&2; exit 2 ;;
+        *) echo "usage: scaling.sh [--quick] [--steps N] [--rates \"1gbit 10gbit\"] [--hosts \"1 2 4\"] [--kinds \"dp dpb dpo rr reduce\"] [--out DIR]" >&2; exit 2 ;;
     esac
 done
 [[ "$STEPS" =~ ^[1-9][0-9]*$ ]] && [ "$STEPS" -le 15 ] || die "--steps must be 1...15 (a shard holds 512 samples), got '$STEPS'"
@@ -59,7 +60,7 @@ TILES=512
 RF=$(python3 -c "print(round(($STEPS + 0.25) * 32 / ($TILES * 0.99), 4))")
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# config FILE RUNDIR K MODE MICRO_BATCHES MODELS_JSON [OVERLAP]
+# config FILE RUNDIR K MODE MICRO_BATCHES MODELS_JSON [OVERLAP [BUCKET_MB]]
 config() {
     local shards
     shards=$(python3 -c "import json,sys; k=int(sys.argv[1]); print(json.dumps([{'path': f'$SIM_LOCAL/shard_{i:03d}.h5', 'hosts': [f'rstrain-sim{i+1}']} for i in range(k)]))" "$3")
@@ -69,17 +70,18 @@ config() {
           "normalization": {"type": "scale", "divisor": 1}, "validation_fraction": 0.01, "workers": 1},
  "models": $6,
  "optimizer": {"type": "sgd", "lr": 0.01}, "micro_batch": 32, "micro_batches": $5, "epochs": 1,
- "round_fraction": $RF, "progress_live": false, "progress_seconds": 1000, "overlap_allreduce": ${7:-false}}
+ "round_fraction": $RF, "progress_live": false, "progress_seconds": 1000, "overlap_allreduce": ${7:-false},
+ "allreduce_bucket_mb": ${8:-0.25}}
 JSON
 }
 
 RESNET="{\"name\": \"resnet50\", \"model\": \"$ROOT/configs/models/resnet50_so2sat.json\"}"
 MLP="{\"name\": \"mlp\", \"model\": \"$ROOT/configs/models/mlp_so2sat.json\"}"
 
-# train NAME K RATE KIND MODE MICRO_BATCHES MODELS_JSON [OVERLAP]: one run, its summary appended to runs.jsonl.
+# train NAME K RATE KIND MODE MICRO_BATCHES MODELS_JSON [OVERLAP [BUCKET_MB]]: one run, its summary appended to runs.jsonl.
 train() {
     local name=$1 k=$2 rate=$3 kind=$4 before
-    config "$SIM_STATE/host1/$name.json" "$SIM_LOCAL/run-$name" "$k" "$5" "$6" "$7" "${8:-false}"
+    config "$SIM_STATE/host1/$name.json" "$SIM_LOCAL/run-$name" "$k" "$5" "$6" "$7" "${8:-false}" "${9:-0.25}"
     before=$(load)
     if ! "$SIM/run.sh" -n "$k" --map-by node "$BIN" "$SIM_LOCAL/$name.json" > "$OUT/$name.log" 2>&1; then
         echo "scaling.sh: $name failed (see $OUT/$name.log)" >&2; tail -5 "$OUT/$name.log" >&2; return 1
@@ -117,7 +119,8 @@ for rate in $RATES; do
         # A failed run is reported and left out; the others still count.
         ! want dp || train "dp-$k-$rate" "$k" "$rate" dp data_parallel "$k" "[$RESNET]" || true
         # The all-reduce overlapped with backward, bucket by bucket (its exposed part is what the step waits).
-        [ "$k" = 1 ] || [ -n "$QUICK" ] || ! want dpo || train "dpo-$k-$rate" "$k" "$rate" dpo data_parallel "$k" "[$RESNET]" true || true
+        [ "$k" = 1 ] || ! want dpb || train "dpb-$k-$rate" "$k" "$rate" dpb data_parallel "$k" "[$RESNET]" false 4 || true
+        [ "$k" = 1 ] || [ -n "$QUICK" ] || ! want dpo || train "dpo-$k-$rate" "$k" "$rate" dpo data_parallel "$k" "[$RESNET]" true 4 || true
         ! want rr || train "rr-$k-$rate" "$k" "$rate" rr round_robin 1 "[$RESNET, $MLP]" || true
         [ "$k" = 1 ] || ! want reduce || reduce "$k" "$rate" || echo "scaling.sh: bench reduce on $k hosts at $rate failed (see $OUT/reduce-$k-$rate.err)" >&2
     done

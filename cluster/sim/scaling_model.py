@@ -21,8 +21,8 @@ import sys
 
 SMALL = 1000                  # floats: an all-reduce this small measures the per-message latency
 SUSTAINED = 1_000_000         # floats: from here on an all-reduce runs at the link's sustained rate
-CHUNK = 1 << 16               # floats per blocking all-reduce (GradientReducer.chunk, ModelReplica)
-BUCKET = 1 << 20              # floats per overlapped bucket (OverlappedSum; the first is 1/8)
+CHUNK = 1 << 16               # floats per blocking all-reduce on one host (allreduce_bucket_mb 0.25, the one-host default)
+BUCKET = 1 << 20              # floats per message across hosts (allreduce_bucket_mb 4, the default there; an overlapped run's first bucket is 1/8)
 RESNET50_FLOATS = 23_500_000  # so2sat_resnet50's gradient (94 MB)
 BACKWARD_SHARE = 2 / 3        # backward is about twice the forward's work
 # The part of backward that overlapping can hide communication behind: ResNet-50's parameters sit
@@ -208,7 +208,7 @@ def fit(out_dir):
                                            "effective_gbit_s": 8 / b2 / 1e9 if b2 > 0 else None, "points": len(mv),
                                            "medians": len(med)}
 
-    for r in sorted((r for r in runs if r["kind"] in ("dp", "dpo")), key=lambda r: (r["hosts"], rate_bits(r["rate"]), r["kind"])):
+    for r in sorted((r for r in runs if r["kind"] in ("dp", "dpb", "dpo")), key=lambda r: (r["hosts"], rate_bits(r["rate"]), r["kind"])):
         m = r["models"]["resnet50"]
         k, rate = r["hosts"], r["rate"]
         fitted = model["rates"].get(rate, {}).get("ring")
@@ -218,10 +218,11 @@ def fit(out_dir):
             if r["kind"] == "dpo":
                 pred, full = overlap_exposed(k, a_, b_, t_compute), overlap_exposed(k, a_, bf, t_compute)
             else:
-                pred, full = (ring_time(RESNET50_FLOATS, k, a_, x, chunks(RESNET50_FLOATS)) for x in (b_, bf))
+                size = BUCKET if r["kind"] == "dpb" else CHUNK
+                pred, full = (ring_time(RESNET50_FLOATS, k, a_, x, chunks(RESNET50_FLOATS, size)) for x in (b_, bf))
         e_raw = m["samples_per_s"] / k / base["samples_per_s"]
         e_comm = t_compute / (t_compute + m["allreduce_s_median"])
-        link = (rate if k > 1 else "—") + (", overlap" if r["kind"] == "dpo" else "")
+        link = (rate if k > 1 else "—") + {"dp": "", "dpb": ", 4 MB after backward", "dpo": ", 4 MB overlapped"}[r["kind"]]
         P(f"| {k} | {link} | {m['samples_per_s']:.1f} | {m['step_s_median']:.3f} s | {100 * m['allreduce_share']:.1f}% "
           f"| {100 * m['data_wait_share']:.2f}% | {1e3 * m['allreduce_s_median']:.0f} / {1e3 * m['allreduce_s_min']:.0f} ms "
           f"| {1e3 * pred:.0f} / {1e3 * full:.0f} ms | {100 * e_raw:.0f}% | {100 * e_comm:.0f}% | {r['load']} |")
@@ -275,7 +276,7 @@ def fit(out_dir):
     P(f"\n## Predictions for so2sat_resnet50 (t_compute {t_compute:.3f} s per step of 32, 94 MB of gradients)\n")
     P(f"alpha = {1e6 * alpha0:.0f} µs (measured) + added latency; beta = 8 bits / rate / {eff:.2f} (the efficiency measured at {slow}); "
       f"overlap hides communication behind {OVERLAPPABLE:.0%} of backward ({t_bwd:.3f} s is backward).\n")
-    P("| link | latency | ranks | all-reduce, chunked (as now) | E no overlap | all-reduce, 1 message | E no overlap, 1 message "
+    P("| link | latency | ranks | all-reduce, 256 KB chunks | E no overlap | all-reduce, 4 MB buckets | E no overlap, 4 MB "
       "| exposed with overlap (24 buckets) | E overlap | t_compute for E = 90% (overlap) | E overlap at the full link rate |")
     P("|---|---|---|---|---|---|---|---|---|---|---|")
     for gbit in (10, 25):
@@ -284,7 +285,7 @@ def fit(out_dir):
             alpha = alpha0 + lat
             for p in (16, 128):
                 chunked = ring_time(RESNET50_FLOATS, p, alpha, beta, chunks(RESNET50_FLOATS))
-                single = ring_time(RESNET50_FLOATS, p, alpha, beta, 1)
+                single = ring_time(RESNET50_FLOATS, p, alpha, beta, chunks(RESNET50_FLOATS, BUCKET))
                 exposed = overlap_exposed(p, alpha, beta, t_compute)
                 full = overlap_exposed(p, alpha, 8 / (gbit * 1e9), t_compute)
                 row = {"gbit_s": gbit, "latency_s": lat, "ranks": p, "allreduce_chunked_s": chunked,

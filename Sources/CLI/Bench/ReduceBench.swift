@@ -85,7 +85,7 @@ enum ReduceBench {
         let report = BenchReport(json: json)
         let modes = ReductionMode.allCases
         let bytes = Int(o.bucketMB * Double(1 << 20))
-        let reducers = modes.map { GradientReducer(mode: $0, segments: segs, chunk: max(1, bytes / ($0 == .fast ? 4 : 8))) }
+        let reducers = modes.map { GradientReducer(mode: $0, segments: segs, chunk: max(1, bytes / 4)) }
         // One step: barrier, K adds, reduce. Returns (add, reduce, comm) seconds.
         func step(_ reducer: GradientReducer) throws -> [Double] {
             try comm.barrier()

@@ -39,13 +39,26 @@ public struct RunConfig: @unchecked Sendable {
     public var checkpointKeep: Int
     /// BLAS threads per rank (nil: the default — 1 per rank when ranks share a host; 1 in exact mode).
     public var threads: Int?
-    /// Fast mode: overlap the gradient all-reduce with the backward pass.
-    public var overlapAllreduce: Bool
-    /// Bytes per all-reduce message of the gradients (`allreduce_bucket_mb`).
-    public var allreduceBucketBytes: Int
-    /// 4 MB: through shared memory within 10% of the best size, across hosts 16× fewer messages
-    /// (each paying the latency on every ring step) than 256 KB (docs/scaling.md).
-    public static let defaultBucketBytes = 4 << 20
+    /// Fast mode: overlap the gradient all-reduce with the backward pass (nil: when the group
+    /// spans several hosts, `allreduceDefaults`).
+    public var overlapAllreduce: Bool?
+    /// Bytes per all-reduce message of the gradients (`allreduce_bucket_mb`; nil: by the group's
+    /// hosts, `allreduceDefaults`).
+    public var allreduceBucketBytes: Int?
+    /// One host: 256 KB messages, which stay in cache through shared memory.
+    public static let defaultBucketBytes = 256 << 10
+    /// Several hosts: 4 MB, 16× fewer messages, each paying the network's latency on every ring step.
+    public static let defaultBucketBytesAcrossHosts = 4 << 20
+
+    /// The all-reduce settings for a group whose ranks live on `hosts` distinct hosts: what the
+    /// config says, else what measured best (docs/scaling.md): across hosts over TCP 4 MB buckets
+    /// overlapped with backward (2–2.5× the samples/s of 256 KB chunks after it at 1 Gbit/s);
+    /// within one host 256 KB chunks after backward (overlap costs CPU that no idle core hides).
+    public func allreduceDefaults(hosts: Int) -> (bucketBytes: Int, overlap: Bool) {
+        let across = hosts > 1
+        return (allreduceBucketBytes ?? (across ? Self.defaultBucketBytesAcrossHosts : Self.defaultBucketBytes),
+                overlapAllreduce ?? (across && reduction == .fast))
+    }
     public var timeline: Bool
     public var stallWarnSeconds: Double
     public var stallAbortSeconds: Double
@@ -116,11 +129,15 @@ public struct RunConfig: @unchecked Sendable {
         try ck.rejectUnknown()
         threads = r.has("threads") ? try r.positive("threads") : nil
         if threads == nil { _ = try r.int("threads", default: 0) }
-        overlapAllreduce = try r.bool("overlap_allreduce", default: false)
-        if overlapAllreduce && reduction == .exact { throw r.error("overlap_allreduce", "applies to the fast reduction only") }
-        let bucketMB = try r.double("allreduce_bucket_mb", default: Double(Self.defaultBucketBytes) / Double(1 << 20))
-        guard bucketMB >= 1.0 / 64, bucketMB <= 1024 else { throw r.error("allreduce_bucket_mb", "must be between 1/64 and 1024 (MB), got \(bucketMB)") }
-        allreduceBucketBytes = Int(bucketMB * Double(1 << 20))
+        overlapAllreduce = r.has("overlap_allreduce") ? try r.bool("overlap_allreduce", default: false) : nil
+        if overlapAllreduce == true && reduction == .exact { throw r.error("overlap_allreduce", "applies to the fast reduction only") }
+        if r.has("allreduce_bucket_mb") {
+            let mb = try r.double("allreduce_bucket_mb", default: 0)
+            guard mb >= 1.0 / 64, mb <= 1024 else { throw r.error("allreduce_bucket_mb", "must be between 1/64 and 1024 (MB), got \(mb)") }
+            allreduceBucketBytes = Int(mb * Double(1 << 20))
+        } else {
+            allreduceBucketBytes = nil
+        }
         timeline = try r.bool("timeline", default: false)
         var w = ConfigReader(try r.optionalObject("watchdog") ?? [:], path: "watchdog", file: file)
         stallWarnSeconds = try w.double("warn_seconds", default: 60)

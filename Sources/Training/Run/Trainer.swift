@@ -19,6 +19,8 @@ public final class Trainer {
     /// The ranks this rank trains with: its group (the ranks owning the same shards) in
     /// round-robin, the world in data-parallel mode; nil for a rank that owns no shard.
     let groupComm: Communicator?
+    /// This group's all-reduce message size and whether it overlaps backward (`RunConfig.allreduceDefaults`).
+    let bucketBytes: Int, overlap: Bool
     var replicas: [Int: ModelReplica] = [:]
     var samplers: [Int: ShardSampler] = [:]
     var currentRound = 0
@@ -87,6 +89,14 @@ public final class Trainer {
         sync = SyncPoint(world: world, hosts: setup.hosts, warn: cfg.stallWarnSeconds, abort: cfg.stallAbortSeconds, say: say)
         let g = setup.placement.group(of: world.rank)
         groupComm = cfg.mode == .roundRobin ? try world.split(color: g, key: world.rank) : world
+        // The same on every rank of the group: its collectives must agree.
+        let groupRanks = cfg.mode == .roundRobin ? g.map { setup.placement.groups[$0] } ?? [world.rank] : Array(0..<world.size)
+        let groupHosts = Set(groupRanks.map { setup.hosts[$0] }).count
+        (bucketBytes, overlap) = cfg.allreduceDefaults(hosts: groupHosts)
+        if world.rank == 0, world.size > 1, cfg.reduction == .fast {
+            say(String(format: "all-reduce: %@ messages%@ (%d host%@ in rank 0's group)", Self.megabytes(bucketBytes),
+                       overlap ? ", overlapped with backward" : " after backward", groupHosts, groupHosts == 1 ? "" : "s"))
+        }
         holder = Array(repeating: [0], count: cfg.models.count)
         activity = Array(repeating: "start", count: world.size)
         run = world.rank == 0 ? try RunDirectory(cfg.runDir, restart: restart, keep: cfg.checkpointKeep) : nil
@@ -100,8 +110,8 @@ public final class Trainer {
     func replica(_ m: Int) throws -> ModelReplica {
         if let r = replicas[m] { return r }
         let r = try ModelReplica(index: m, config: cfg.models[m], feed: setup.feeds[m], microBatch: cfg.microBatch,
-                                 sample: setup.catalog[0].shapes, reduction: cfg.reduction, bucketBytes: cfg.allreduceBucketBytes)
-        r.overlapReduction = cfg.overlapAllreduce
+                                 sample: setup.catalog[0].shapes, reduction: cfg.reduction, bucketBytes: bucketBytes)
+        r.overlapReduction = overlap
         replicas[m] = r
         return r
     }
@@ -203,5 +213,10 @@ public final class Trainer {
                 try run.schedule.write(["round": r, "model": cfg.models[m].name, "queued": true])
             }
         }
+    }
+
+    /// "256 KB", "4 MB".
+    static func megabytes(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? String(format: "%g MB", Double(bytes) / Double(1 << 20)) : String(format: "%g KB", Double(bytes) / 1024)
     }
 }

@@ -18,16 +18,29 @@ struct Transfer {
     /// Performs `moves` (in model order on every rank). `replica(m)` gives this rank's replica of
     /// model m (built on first use); `group` is this rank's group communicator (exactly the ranks
     /// of the `to` of the moves that include it), needed when a `to` has several ranks.
-    /// Returns the seconds this rank spent receiving each model it received (the point-to-point
-    /// receive and the group's broadcast), keyed by model.
+    /// Returns, for each model this rank received, the seconds from the start of the exchange
+    /// until it was in place (the point-to-point receive and the group's broadcast).
     @discardableResult
     static func run(_ moves: [Move], world: Communicator, group: Communicator?,
                     replica: (Int) throws -> ModelReplica, watchdog: Watchdog, hosts: [String]) throws -> [Int: Double] {
         let me = world.rank
         var received: [Int: Double] = [:]
+        var buffers: [Int: UnsafeMutableBufferPointer<Float>] = [:]
         var sends: [(Request, UnsafeMutableBufferPointer<Float>)] = []
-        defer { for (_, b) in sends { b.deallocate() } }
-        // Post every outgoing send first, so no order of receives can deadlock.
+        defer {
+            for (_, b) in sends { b.deallocate() }
+            for b in buffers.values { b.deallocate() }
+        }
+        let incoming = moves.filter { $0.to.contains(me) && $0.from != $0.to }
+        for mv in incoming { buffers[mv.model] = .allocate(capacity: try replica(mv.model).packedCount + 2) }
+        // Receives are posted before any send: a rank that sends a large model while it receives a
+        // small one must not queue the small one's rendezvous reply behind the large one's data
+        // (measured across hosts: a 10 MB move then took as long as a 189 MB one, docs/scaling.md).
+        var receives: [Int: Request] = [:]
+        for mv in incoming where mv.to.min() == me && mv.from.min() != me {
+            receives[mv.model] = try world.irecv(buffers[mv.model]!, from: mv.from.min()!, tag: tagBase + mv.model)
+        }
+        // Then every outgoing send, so no order of receives can deadlock.
         for mv in moves where mv.from.min() == me && mv.to.min() != me && mv.from != mv.to {
             let r = try replica(mv.model)
             let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: r.packedCount + 2)
@@ -35,11 +48,9 @@ struct Transfer {
             (buf[buf.count - 2], buf[buf.count - 1]) = Self.encode(step)
             sends.append((try world.isend(UnsafeBufferPointer(buf), to: mv.to.min()!, tag: tagBase + mv.model), buf))
         }
-        for mv in moves where mv.to.contains(me) && mv.from != mv.to {
-            let r = try replica(mv.model)
-            let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: r.packedCount + 2)
-            defer { buf.deallocate() }
-            let t0 = Date().timeIntervalSince1970
+        let t0 = Date().timeIntervalSince1970
+        for mv in incoming {
+            let r = try replica(mv.model), buf = buffers[mv.model]!
             let leader = mv.to.min()!
             if me == leader {
                 if mv.from.min() == me {
@@ -47,7 +58,7 @@ struct Transfer {
                     (buf[buf.count - 2], buf[buf.count - 1]) = Self.encode(step)
                 } else {
                     try watchdog.watch("model \(r.config.name) from rank \(mv.from.min()!) (\(hosts[mv.from.min()!]))") {
-                        _ = try world.recv(buf, from: mv.from.min()!, tag: tagBase + mv.model)
+                        try receives[mv.model]!.wait()
                     }
                 }
             }
@@ -59,6 +70,7 @@ struct Transfer {
             if me != leader || mv.from.min() != me {
                 r.unpack(UnsafeBufferPointer(rebasing: buf[0..<(buf.count - 2)]), step: Self.decode(buf[buf.count - 2], buf[buf.count - 1]))
             }
+            // From the start of the exchange until the model is in place on this rank.
             received[mv.model] = Date().timeIntervalSince1970 - t0
         }
         try watchdog.watch("models to be received by their next group") { try Request.waitAll(sends.map(\.0)) }

@@ -30,9 +30,9 @@ public final class ModelReplica {
     let stateBefore: FloatBuffer
     public var parameters: ParameterStore { executor.parameters }
 
-    /// `bucketBytes`: the size of each all-reduce message of the gradients (the run config's
-    /// `allreduce_bucket_mb`): the chunks after backward, the overlapped buckets, the exact
-    /// reducer's pieces of Int64 sums.
+    /// `bucketBytes`: the size of each all-reduce message of the float gradients (the run
+    /// config's `allreduce_bucket_mb`): the chunks after backward, the overlapped buckets; the
+    /// exact reducer sends as many Int64 sums per message (twice the bytes).
     public init(index: Int, config: ModelConfig, feed: Feed, microBatch: Int, sample: SampleShapes, reduction: RunConfig.Reduction,
                 bucketBytes: Int = RunConfig.defaultBucketBytes) throws {
         self.index = index
@@ -45,7 +45,7 @@ public final class ModelReplica {
         targets = FeedTargets(output: model.outputShape, sample: sample, task: model.task)
         let p = executor.parameters
         let mode: ReductionMode = reduction == .exact ? .exact : .fast
-        gradReducer = GradientReducer(mode: mode, segments: mode == .exact ? p.entries.map(\.count) : [], chunk: max(1, bucketBytes / 8))
+        gradReducer = GradientReducer(mode: mode, segments: mode == .exact ? p.entries.map(\.count) : [], chunk: max(1, bucketBytes / 4))
         tailReducer = GradientReducer(mode: mode, segments: p.stateEntries.map(\.count) + [Int](repeating: 1, count: StepMetrics.count))
         stateBefore = FloatBuffer(count: max(p.state.count, 1))
     }
