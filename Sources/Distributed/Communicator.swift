@@ -160,6 +160,16 @@ public final class Communicator: @unchecked Sendable {
         return try received(status, T.self, call)
     }
 
+    /// Blocks until a message from `source` with `tag` can be received, and says how many `T` it
+    /// holds (MPI_Probe): a receiver sizes its buffer without knowing the sender's layout.
+    public func probe<T: MPIScalar>(_: T.Type, from source: Int, tag: Int = 0) throws -> Received {
+        let call = "MPI_Probe(\(T.self) from \(source), tag \(tag))"
+        try checkRank(source, call)
+        var status = MPI_Status()
+        try check(MPI_Probe(Int32(source), Int32(tag), handle, &status), call)
+        return try received(status, T.self, call)
+    }
+
     /// Sends and receives in one call (no deadlock whatever the order on the peers): rings, shifts.
     @discardableResult
     public func sendrecv<T: MPIScalar>(_ sendBuffer: UnsafeBufferPointer<T>, to dest: Int, sendTag: Int = 0,

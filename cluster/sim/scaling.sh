@@ -3,7 +3,8 @@
 # 1 BLAS thread, fast reduction), measures
 #   - data-parallel so2sat_resnet50, weak scaling (a batch of 32 per rank per step), with the
 #     all-reduce after backward in 256 KB chunks (dp, one host's default) and in 4 MB buckets (dpb),
-#     and (not with --quick) overlapped with backward in 4 MB buckets (dpo, the default across hosts);
+#     and (not with --quick) overlapped with backward in 4 MB buckets (dpo, the default across hosts)
+#     and in 16 MB buckets (dpo16);
 #   - round-robin: so2sat_resnet50 and mlp_so2sat rotating over the hosts' shards (model transfers);
 #   - `rstrain bench reduce` (fast and exact) at several sizes (2 and 4 hosts);
 # each host holding only its own synthetic So2Sat shard on its local disk. Raw results go to
@@ -11,8 +12,8 @@
 # scaling_model.py fits the alpha-beta model and prints the tables (docs/scaling.md).
 #
 # usage: cluster/sim/scaling.sh [--quick] [--steps N] [--rates "1gbit 10gbit"] [--hosts "1 2 4"]
-#                               [--kinds "dp dpb dpo rr reduce"] [--out DIR]
-#   --kinds   what to measure (dp, dpb, dpo: data-parallel as above, rr: round-robin, reduce: bench
+#                               [--kinds "dp dpb dpo dpo16 rr reduce"] [--out DIR]
+#   --kinds   what to measure (dp, dpb, dpo, dpo16: data-parallel as above, rr: round-robin, reduce: bench
 #             reduce); results of the other kinds already in OUT are kept
 #   --quick   4 steps per run, no overlapped runs, the largest all-reduce size left out
 # A 1-host run does not use the link: it runs once, at the first rate.
@@ -21,7 +22,7 @@ SIM=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$SIM/../.." && pwd)
 source "$SIM/common.sh"
 
-STEPS=8 RATES="1gbit 10gbit" HOSTS="1 2 4" OUT=$ROOT/out/scaling QUICK= KINDS="dp dpb dpo rr reduce"
+STEPS=8 RATES="1gbit 10gbit" HOSTS="1 2 4" OUT=$ROOT/out/scaling QUICK= KINDS="dp dpb dpo dpo16 rr reduce"
 SIZES="1000 100000 2000000 23500000"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
         --hosts) HOSTS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --kinds) KINDS=$2; shift 2 ;;
-        *) echo "usage: scaling.sh [--quick] [--steps N] [--rates \"1gbit 10gbit\"] [--hosts \"1 2 4\"] [--kinds \"dp dpb dpo rr reduce\"] [--out DIR]" >&2; exit 2 ;;
+        *) echo "usage: scaling.sh [--quick] [--steps N] [--rates \"1gbit 10gbit\"] [--hosts \"1 2 4\"] [--kinds \"dp dpb dpo dpo16 rr reduce\"] [--out DIR]" >&2; exit 2 ;;
     esac
 done
 [[ "$STEPS" =~ ^[1-9][0-9]*$ ]] && [ "$STEPS" -le 15 ] || die "--steps must be 1...15 (a shard holds 512 samples), got '$STEPS'"
@@ -121,6 +122,7 @@ for rate in $RATES; do
         # The all-reduce overlapped with backward, bucket by bucket (its exposed part is what the step waits).
         [ "$k" = 1 ] || ! want dpb || train "dpb-$k-$rate" "$k" "$rate" dpb data_parallel "$k" "[$RESNET]" false 4 || true
         [ "$k" = 1 ] || [ -n "$QUICK" ] || ! want dpo || train "dpo-$k-$rate" "$k" "$rate" dpo data_parallel "$k" "[$RESNET]" true 4 || true
+        [ "$k" = 1 ] || [ -n "$QUICK" ] || ! want dpo16 || train "dpo16-$k-$rate" "$k" "$rate" dpo16 data_parallel "$k" "[$RESNET]" true 16 || true
         ! want rr || train "rr-$k-$rate" "$k" "$rate" rr round_robin 1 "[$RESNET, $MLP]" || true
         [ "$k" = 1 ] || ! want reduce || reduce "$k" "$rate" || echo "scaling.sh: bench reduce on $k hosts at $rate failed (see $OUT/reduce-$k-$rate.err)" >&2
     done

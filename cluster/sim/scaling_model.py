@@ -134,13 +134,13 @@ def ring_time(floats, p, alpha, beta, messages):
     return a * alpha + b * beta
 
 
-def overlap_exposed(p, alpha, beta, t_compute, floats=RESNET50_FLOATS):
+def overlap_exposed(p, alpha, beta, t_compute, floats=RESNET50_FLOATS, bucket=BUCKET):
     """The all-reduce time a step waits for when buckets are reduced during backward: the last
     bucket (the first layers', ready only when backward ends) is never hidden; the others are,
     up to the overlappable part of backward."""
-    buckets = math.ceil((floats - BUCKET / 8) / BUCKET) + 1
-    last = ring_time(BUCKET, p, alpha, beta, 1)
-    rest = ring_time(floats - BUCKET, p, alpha, beta, buckets - 1)
+    buckets = math.ceil((floats - bucket / 8) / bucket) + 1
+    last = ring_time(bucket, p, alpha, beta, 1)
+    rest = ring_time(floats - bucket, p, alpha, beta, buckets - 1)
     return last + max(0.0, rest - OVERLAPPABLE * BACKWARD_SHARE * t_compute)
 
 
@@ -208,21 +208,22 @@ def fit(out_dir):
                                            "effective_gbit_s": 8 / b2 / 1e9 if b2 > 0 else None, "points": len(mv),
                                            "medians": len(med)}
 
-    for r in sorted((r for r in runs if r["kind"] in ("dp", "dpb", "dpo")), key=lambda r: (r["hosts"], rate_bits(r["rate"]), r["kind"])):
+    for r in sorted((r for r in runs if r["kind"] in ("dp", "dpb", "dpo", "dpo16")), key=lambda r: (r["hosts"], rate_bits(r["rate"]), r["kind"])):
         m = r["models"]["resnet50"]
         k, rate = r["hosts"], r["rate"]
         fitted = model["rates"].get(rate, {}).get("ring")
         pred = full = 0.0
         if fitted and k > 1:
             a_, b_, bf = fitted["alpha_s"], fitted["beta_s_per_byte"], 8 / rate_bits(rate)
-            if r["kind"] == "dpo":
-                pred, full = overlap_exposed(k, a_, b_, t_compute), overlap_exposed(k, a_, bf, t_compute)
+            if r["kind"] in ("dpo", "dpo16"):
+                bucket = 4 * BUCKET if r["kind"] == "dpo16" else BUCKET
+                pred, full = (overlap_exposed(k, a_, x, t_compute, bucket=bucket) for x in (b_, bf))
             else:
                 size = BUCKET if r["kind"] == "dpb" else CHUNK
                 pred, full = (ring_time(RESNET50_FLOATS, k, a_, x, chunks(RESNET50_FLOATS, size)) for x in (b_, bf))
         e_raw = m["samples_per_s"] / k / base["samples_per_s"]
         e_comm = t_compute / (t_compute + m["allreduce_s_median"])
-        link = (rate if k > 1 else "—") + {"dp": "", "dpb": ", 4 MB after backward", "dpo": ", 4 MB overlapped"}[r["kind"]]
+        link = (rate if k > 1 else "—") + {"dp": "", "dpb": ", 4 MB after backward", "dpo": ", 4 MB overlapped", "dpo16": ", 16 MB overlapped"}[r["kind"]]
         P(f"| {k} | {link} | {m['samples_per_s']:.1f} | {m['step_s_median']:.3f} s | {100 * m['allreduce_share']:.1f}% "
           f"| {100 * m['data_wait_share']:.2f}% | {1e3 * m['allreduce_s_median']:.0f} / {1e3 * m['allreduce_s_min']:.0f} ms "
           f"| {1e3 * pred:.0f} / {1e3 * full:.0f} ms | {100 * e_raw:.0f}% | {100 * e_comm:.0f}% | {r['load']} |")
@@ -277,8 +278,9 @@ def fit(out_dir):
     P(f"alpha = {1e6 * alpha0:.0f} µs (measured) + added latency; beta = 8 bits / rate / {eff:.2f} (the efficiency measured at {slow}); "
       f"overlap hides communication behind {OVERLAPPABLE:.0%} of backward ({t_bwd:.3f} s is backward).\n")
     P("| link | latency | ranks | all-reduce, 256 KB chunks | E no overlap | all-reduce, 4 MB buckets | E no overlap, 4 MB "
-      "| exposed with overlap (24 buckets) | E overlap | t_compute for E = 90% (overlap) | E overlap at the full link rate |")
-    P("|---|---|---|---|---|---|---|---|---|---|---|")
+      "| exposed with overlap (4 MB: 24 buckets) | E overlap | t_compute for E = 90% (overlap) | E overlap at the full link rate "
+      "| E overlap, 16 MB buckets (fitted / full rate) |")
+    P("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for gbit in (10, 25):
         beta = 8 / (gbit * 1e9) / eff
         for lat in (1e-4, 1e-3):
@@ -288,15 +290,18 @@ def fit(out_dir):
                 single = ring_time(RESNET50_FLOATS, p, alpha, beta, chunks(RESNET50_FLOATS, BUCKET))
                 exposed = overlap_exposed(p, alpha, beta, t_compute)
                 full = overlap_exposed(p, alpha, 8 / (gbit * 1e9), t_compute)
+                big = [overlap_exposed(p, alpha, b, t_compute, bucket=4 * BUCKET) for b in (beta, 8 / (gbit * 1e9))]
                 row = {"gbit_s": gbit, "latency_s": lat, "ranks": p, "allreduce_chunked_s": chunked,
                        "e_chunked": t_compute / (t_compute + chunked), "allreduce_single_s": single,
                        "e_single": t_compute / (t_compute + single), "exposed_overlap_s": exposed,
                        "e_overlap": t_compute / (t_compute + exposed), "t_compute_for_90": 9 * exposed,
-                       "e_overlap_full_rate": t_compute / (t_compute + full)}
+                       "e_overlap_full_rate": t_compute / (t_compute + full),
+                       "e_overlap_16mb": t_compute / (t_compute + big[0]), "e_overlap_16mb_full_rate": t_compute / (t_compute + big[1])}
                 model["prediction"]["rows"].append(row)
                 P(f"| {gbit} Gbit/s | {1e3 * lat:g} ms | {p} | {1e3 * chunked:.0f} ms | {100 * row['e_chunked']:.0f}% "
                   f"| {1e3 * single:.0f} ms | {100 * row['e_single']:.0f}% | {1e3 * exposed:.0f} ms | {100 * row['e_overlap']:.1f}% "
-                  f"| {9 * exposed:.3f} s | {100 * row['e_overlap_full_rate']:.1f}% |")
+                  f"| {9 * exposed:.3f} s | {100 * row['e_overlap_full_rate']:.1f}% "
+                  f"| {100 * row['e_overlap_16mb']:.1f}% / {100 * row['e_overlap_16mb_full_rate']:.1f}% |")
 
     if rr1:
         res = rr1["models"].get("resnet50")

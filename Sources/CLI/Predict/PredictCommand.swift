@@ -63,16 +63,23 @@ struct PredictCommand: ParsableCommand {
             // DataError, WeightsMismatch, model errors: each names its file or key. Errors every
             // rank knows (setup) are printed by rank 0; a rank failing alone stops the job.
             if let e = error as? SharedFailure {
-                if world.rank == 0 { FileHandle.standardError.write(Data("rstrain predict: \(e.error)\n".utf8)) }
+                if world.rank == 0 { FileHandle.standardError.write(Data("rstrain predict: \(named("\(e.error)"))\n".utf8)) }
                 try? MPIRuntime.finalize()
                 throw ExitCode(1)
             }
             let prefix = world.size > 1 ? "rank \(world.rank) (\(world.hostname)): " : ""
-            FileHandle.standardError.write(Data("rstrain predict: \(prefix)\(error)\n".utf8))
+            FileHandle.standardError.write(Data("rstrain predict: \(prefix)\(named("\(error)"))\n".utf8))
             if world.size > 1 { world.abort(code: 1) }
             throw ExitCode(1)
         }
         try? MPIRuntime.finalize()
+    }
+
+    /// An error text with a GeoTIFF scene's temporary tile link (`SceneFolder`) named as the user
+    /// gave the scene.
+    func named(_ text: String) -> String {
+        text.replacingOccurrences(of: #"[^\s']*/rstrain-scene-[0-9]+-[0-9A-Fa-f]+/[^/\s]+/image\.tif"#, with: input,
+                                  options: .regularExpression)
     }
 
     /// An error every rank has met alike (no rank is left waiting).

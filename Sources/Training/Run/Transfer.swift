@@ -19,7 +19,7 @@ struct Transfer {
     /// model m (built on first use); `group` is this rank's group communicator (exactly the ranks
     /// of the `to` of the moves that include it), needed when a `to` has several ranks.
     /// Returns, for each model this rank received, the seconds from the start of the exchange
-    /// until it was in place (the point-to-point receive and the group's broadcast).
+    /// until its data was here (the point-to-point receive; in a group, the broadcast too).
     @discardableResult
     static func run(_ moves: [Move], world: Communicator, group: Communicator?,
                     replica: (Int) throws -> ModelReplica, watchdog: Watchdog, hosts: [String]) throws -> [Int: Double] {
@@ -31,16 +31,11 @@ struct Transfer {
             for (_, b) in sends { b.deallocate() }
             for b in buffers.values { b.deallocate() }
         }
-        let incoming = moves.filter { $0.to.contains(me) && $0.from != $0.to }
-        for mv in incoming { buffers[mv.model] = .allocate(capacity: try replica(mv.model).packedCount + 2) }
-        // Receives are posted before any send: a rank that sends a large model while it receives a
-        // small one must not queue the small one's rendezvous reply behind the large one's data
-        // (measured across hosts: a 10 MB move then took as long as a 189 MB one, docs/scaling.md).
-        var receives: [Int: Request] = [:]
-        for mv in incoming where mv.to.min() == me && mv.from.min() != me {
-            receives[mv.model] = try world.irecv(buffers[mv.model]!, from: mv.from.min()!, tag: tagBase + mv.model)
-        }
-        // Then every outgoing send, so no order of receives can deadlock.
+        // MPI moves data only while a rank is inside an MPI call: building a replica (seconds for
+        // ResNet-50) between posting a send and waiting for it stalls the send, and the rank
+        // waiting for it (measured across hosts: a 10 MB move then took as long as a 189 MB one).
+        // So every message is posted and completed first, receive buffers sized by probing, and
+        // replicas this rank has never held are built only after.
         for mv in moves where mv.from.min() == me && mv.to.min() != me && mv.from != mv.to {
             let r = try replica(mv.model)
             let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: r.packedCount + 2)
@@ -49,18 +44,30 @@ struct Transfer {
             sends.append((try world.isend(UnsafeBufferPointer(buf), to: mv.to.min()!, tag: tagBase + mv.model), buf))
         }
         let t0 = Date().timeIntervalSince1970
+        let incoming = moves.filter { $0.to.contains(me) && $0.from != $0.to }
+        var receives: [(model: Int, request: Request)] = []
+        for mv in incoming where mv.to.min() == me && mv.from.min() != me {
+            let from = mv.from.min()!, name = "model \(mv.model) from rank \(from) (\(hosts[from]))"
+            let n = try watchdog.watch(name) { try world.probe(Float.self, from: from, tag: tagBase + mv.model).count }
+            let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+            buffers[mv.model] = buf
+            receives.append((mv.model, try world.irecv(buf, from: from, tag: tagBase + mv.model)))
+        }
+        for (m, req) in receives {
+            try watchdog.watch("model \(m) from its previous group") { try req.wait() }
+            received[m] = Date().timeIntervalSince1970 - t0
+        }
+        try watchdog.watch("models to be received by their next group") { try Request.waitAll(sends.map(\.0)) }
         for mv in incoming {
-            let r = try replica(mv.model), buf = buffers[mv.model]!
-            let leader = mv.to.min()!
-            if me == leader {
-                if mv.from.min() == me {
-                    let step = r.pack(into: buf)
-                    (buf[buf.count - 2], buf[buf.count - 1]) = Self.encode(step)
-                } else {
-                    try watchdog.watch("model \(r.config.name) from rank \(mv.from.min()!) (\(hosts[mv.from.min()!]))") {
-                        try receives[mv.model]!.wait()
-                    }
-                }
+            let r = try replica(mv.model), leader = mv.to.min()!
+            if buffers[mv.model] == nil { buffers[mv.model] = .allocate(capacity: r.packedCount + 2) }
+            let buf = buffers[mv.model]!
+            guard buf.count == r.packedCount + 2 else {
+                throw TransferError(message: "model \(r.config.name) arrived with \(buf.count) values but this rank's replica packs \(r.packedCount + 2)")
+            }
+            if me == leader, mv.from.min() == me {
+                let step = r.pack(into: buf)
+                (buf[buf.count - 2], buf[buf.count - 1]) = Self.encode(step)
             }
             if mv.to.count > 1 {
                 guard let comm = group else { preconditionFailure("a move to several ranks needs their group communicator") }
@@ -70,10 +77,9 @@ struct Transfer {
             if me != leader || mv.from.min() != me {
                 r.unpack(UnsafeBufferPointer(rebasing: buf[0..<(buf.count - 2)]), step: Self.decode(buf[buf.count - 2], buf[buf.count - 1]))
             }
-            // From the start of the exchange until the model is in place on this rank.
-            received[mv.model] = Date().timeIntervalSince1970 - t0
+            // Until the model's state is here (its receive; with a group, the broadcast too).
+            if mv.to.count > 1 || received[mv.model] == nil { received[mv.model] = Date().timeIntervalSince1970 - t0 }
         }
-        try watchdog.watch("models to be received by their next group") { try Request.waitAll(sends.map(\.0)) }
         return received
     }
 
@@ -86,4 +92,10 @@ struct Transfer {
     static func decode(_ lo: Float, _ hi: Float) -> Int {
         Int(UInt64(lo.bitPattern) | UInt64(hi.bitPattern) << 32)
     }
+}
+
+/// A model arrived in a shape this rank's replica cannot take (the ranks disagree on its spec).
+struct TransferError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
