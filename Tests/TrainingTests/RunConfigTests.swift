@@ -71,25 +71,28 @@ final class RunConfigTests: XCTestCase {
     }
 
     /// Unset, the all-reduce follows the group's hosts: 256 KB chunks after backward on one host,
-    /// 4 MB buckets overlapped with backward across hosts (fast mode; exact never overlaps).
+    /// 4 MB buckets (16 MB from 8 ranks) overlapped with backward across hosts (fast mode; exact
+    /// never overlaps).
     /// Set, the keys win; out-of-range values are refused by key.
     func testAllreduceSettingsFollowTheHostsUnlessSet() throws {
         let c = try parse(base)
-        XCTAssertEqual(c.allreduceDefaults(hosts: 1).bucketBytes, 256 << 10)
-        XCTAssertFalse(c.allreduceDefaults(hosts: 1).overlap)
-        XCTAssertEqual(c.allreduceDefaults(hosts: 3).bucketBytes, 4 << 20)
-        XCTAssertTrue(c.allreduceDefaults(hosts: 3).overlap)
+        XCTAssertEqual(c.allreduceDefaults(hosts: 1, ranks: 2).bucketBytes, 256 << 10)
+        XCTAssertEqual(c.allreduceDefaults(hosts: 1, ranks: 16).bucketBytes, 256 << 10)
+        XCTAssertFalse(c.allreduceDefaults(hosts: 1, ranks: 2).overlap)
+        XCTAssertEqual(c.allreduceDefaults(hosts: 3, ranks: 3).bucketBytes, 4 << 20)
+        XCTAssertEqual(c.allreduceDefaults(hosts: 4, ranks: 16).bucketBytes, 16 << 20)
+        XCTAssertTrue(c.allreduceDefaults(hosts: 3, ranks: 3).overlap)
         let exact = try parse(with("reduction", "exact"))
-        XCTAssertEqual(exact.allreduceDefaults(hosts: 3).bucketBytes, 4 << 20)
-        XCTAssertFalse(exact.allreduceDefaults(hosts: 3).overlap)
+        XCTAssertEqual(exact.allreduceDefaults(hosts: 3, ranks: 3).bucketBytes, 4 << 20)
+        XCTAssertFalse(exact.allreduceDefaults(hosts: 3, ranks: 3).overlap)
         var set = base
         set["allreduce_bucket_mb"] = 1.5
         set["overlap_allreduce"] = false
         let s = try parse(set)
-        XCTAssertEqual(s.allreduceDefaults(hosts: 3).bucketBytes, 3 << 19)
-        XCTAssertFalse(s.allreduceDefaults(hosts: 3).overlap)
+        XCTAssertEqual(s.allreduceDefaults(hosts: 3, ranks: 16).bucketBytes, 3 << 19)
+        XCTAssertFalse(s.allreduceDefaults(hosts: 3, ranks: 3).overlap)
         set["overlap_allreduce"] = true
-        XCTAssertTrue(try parse(set).allreduceDefaults(hosts: 1).overlap)
+        XCTAssertTrue(try parse(set).allreduceDefaults(hosts: 1, ranks: 2).overlap)
         assertRefused(with("allreduce_bucket_mb", 0), key: "allreduce_bucket_mb", "between")
         assertRefused(with("allreduce_bucket_mb", 2048), key: "allreduce_bucket_mb", "between")
         var bad = with("reduction", "exact")

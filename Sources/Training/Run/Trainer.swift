@@ -92,7 +92,7 @@ public final class Trainer {
         // The same on every rank of the group: its collectives must agree.
         let groupRanks = cfg.mode == .roundRobin ? g.map { setup.placement.groups[$0] } ?? [world.rank] : Array(0..<world.size)
         let groupHosts = Set(groupRanks.map { setup.hosts[$0] }).count
-        (bucketBytes, overlap) = cfg.allreduceDefaults(hosts: groupHosts)
+        (bucketBytes, overlap) = cfg.allreduceDefaults(hosts: groupHosts, ranks: groupRanks.count)
         if world.rank == 0, world.size > 1, cfg.reduction == .fast {
             say(String(format: "all-reduce: %@ messages%@ (%d host%@ in rank 0's group)", Self.megabytes(bucketBytes),
                        overlap ? ", overlapped with backward" : " after backward", groupHosts, groupHosts == 1 ? "" : "s"))
