@@ -83,6 +83,14 @@ final class EvalRunTests: XCTestCase {
         XCTAssertLessThanOrEqual(agreed, mass)
         XCTAssertEqual(m["soft_accuracy"] as? Double, agreed / mass)
         XCTAssertFalse(FileManager.default.fileExists(atPath: Self.run.dir + "/eval/resnet"))
+        // The classes are named by the first shard's shard.json (synth's sentinel2 table).
+        let manifest = try json(TrainingRun.data + "/data/shard_000/shard.json")
+        let names = try XCTUnwrap(manifest["classes"] as? [[String: Any]]).map { $0["name"] as? String }
+        XCTAssertEqual(names.count, 8)
+        XCTAssertEqual(names.first, "water")
+        XCTAssertEqual((m["class_names"] as? [String]).map { $0.map(Optional.some) }, names)
+        XCTAssertEqual((m["per_class"] as? [[String: Any]])?.map { $0["name"] as? String }, names)
+        XCTAssertTrue(try String(contentsOfFile: Self.run.dir + "/eval/unet/confusion.csv").hasPrefix("reference\\predicted,water,"))
     }
 
     func testUnknownModelMissingWeightsHardLabelsAndMissingConfigAreRefused() throws {
