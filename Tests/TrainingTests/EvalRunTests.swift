@@ -63,6 +63,14 @@ final class EvalRunTests: XCTestCase {
             XCTAssertEqual(csv.count, k + 1)
         }
         XCTAssertTrue(r1.stdout.contains("overall accuracy"), r1.stdout)
+        // The closing comparison: one row per model with its pixels and overall accuracy.
+        let table = try XCTUnwrap(r1.stdout.components(separatedBy: "models compared").last, r1.stdout)
+        XCTAssertTrue(r1.stdout.contains("models compared"), r1.stdout)
+        for model in ["unet", "resnet"] {
+            let (correct, counted) = try logged(model)
+            let row = table.split(separator: "\n").first { $0.hasPrefix(model + " ") }.map(String.init) ?? ""
+            XCTAssertTrue(row.contains(" \(counted) ") && row.contains(String(format: "%.4f", Double(correct) / Double(counted))), table)
+        }
     }
 
     /// One model, default output directory, with the soft agreement: the majority figures are
