@@ -63,6 +63,14 @@ final class EvalRunTests: XCTestCase {
             XCTAssertEqual(csv.count, k + 1)
         }
         XCTAssertTrue(r1.stdout.contains("overall accuracy"), r1.stdout)
+        // The closing comparison: one row per model with its pixels and overall accuracy.
+        let table = try XCTUnwrap(r1.stdout.components(separatedBy: "models compared").last, r1.stdout)
+        XCTAssertTrue(r1.stdout.contains("models compared"), r1.stdout)
+        for model in ["unet", "resnet"] {
+            let (correct, counted) = try logged(model)
+            let row = table.split(separator: "\n").first { $0.hasPrefix(model + " ") }.map(String.init) ?? ""
+            XCTAssertTrue(row.contains(" \(counted) ") && row.contains(String(format: "%.4f", Double(correct) / Double(counted))), table)
+        }
     }
 
     /// One model, default output directory, with the soft agreement: the majority figures are
@@ -83,6 +91,14 @@ final class EvalRunTests: XCTestCase {
         XCTAssertLessThanOrEqual(agreed, mass)
         XCTAssertEqual(m["soft_accuracy"] as? Double, agreed / mass)
         XCTAssertFalse(FileManager.default.fileExists(atPath: Self.run.dir + "/eval/resnet"))
+        // The classes are named by the first shard's shard.json (synth's sentinel2 table).
+        let manifest = try json(TrainingRun.data + "/data/shard_000/shard.json")
+        let names = try XCTUnwrap(manifest["classes"] as? [[String: Any]]).map { $0["name"] as? String }
+        XCTAssertEqual(names.count, 8)
+        XCTAssertEqual(names.first, "water")
+        XCTAssertEqual((m["class_names"] as? [String]).map { $0.map(Optional.some) }, names)
+        XCTAssertEqual((m["per_class"] as? [[String: Any]])?.map { $0["name"] as? String }, names)
+        XCTAssertTrue(try String(contentsOfFile: Self.run.dir + "/eval/unet/confusion.csv").hasPrefix("reference\\predicted,water,"))
     }
 
     func testUnknownModelMissingWeightsHardLabelsAndMissingConfigAreRefused() throws {

@@ -11,6 +11,9 @@ struct EvalCommand: ParsableCommand {
         Class maps: confusion matrix, overall accuracy, Cohen's kappa, per-class precision, recall, \
         F1 and IoU, mean IoU and F1 (macro over the classes present in either map) and boundary F1. \
         Pixels that are NODATA in either file, or whose reference label is outside 0..<K, are left out. \
+        --class-table: the reference holds a tile repository's label values (shard.json "classes"), \
+        mapped to class indices (a value's position in the table) and named; the prediction always \
+        holds class indices, as rstrain predict writes them. \
         --regression: RMSE, MAE and R² per band. --run: training loss and validation accuracy curves \
         from RUN_DIR/metrics.jsonl. --config: the run's final/<model>.h5 on every shard's held-out \
         windows (the trainer's split and normalisation), the same figures overall and per shard, \
@@ -29,6 +32,10 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "A value treated as NODATA in both files, besides each file's own NODATA.")
     var nodata: Double?
+
+    @Option(name: .customLong("class-table"),
+            help: "A tile repository (or its shard.json) whose class table maps the reference's label values to class indices and names the classes.")
+    var classTable: String?
 
     @Option(help: "Boundary F1 tolerance in pixels (Chebyshev distance).")
     var boundaryTolerance: Int = 1
@@ -56,15 +63,15 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if config != nil {
-            guard prediction == nil, reference == nil, runDir == nil, !regression, classes == nil, nodata == nil else {
-                throw ValidationError("--config takes only --model, --soft, --json and --out (no --prediction, --reference, --run, --regression, --classes or --nodata)")
+            guard prediction == nil, reference == nil, runDir == nil, !regression, classes == nil, nodata == nil, classTable == nil else {
+                throw ValidationError("--config takes only --model, --soft, --json and --out (no --prediction, --reference, --run, --regression, --classes, --nodata or --class-table)")
             }
             return
         }
         if model != nil || soft { throw ValidationError("--model and --soft apply only with --config") }
         if runDir != nil {
-            guard prediction == nil, reference == nil, !regression, !json, classes == nil, nodata == nil else {
-                throw ValidationError("--run takes only --out (no --prediction, --reference, --regression, --json, --classes or --nodata)")
+            guard prediction == nil, reference == nil, !regression, !json, classes == nil, nodata == nil, classTable == nil else {
+                throw ValidationError("--run takes only --out (no --prediction, --reference, --regression, --json, --classes, --nodata or --class-table)")
             }
             return
         }
@@ -72,6 +79,7 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("give --prediction and --reference (or --run RUN_DIR)")
         }
         if regression && classes != nil { throw ValidationError("--classes does not apply with --regression") }
+        if regression && classTable != nil { throw ValidationError("--class-table does not apply with --regression") }
         if let classes, classes < 1 { throw ValidationError("--classes must be at least 1, got \(classes)") }
         if boundaryTolerance < 0 { throw ValidationError("--boundary-tolerance must be at least 0, got \(boundaryTolerance)") }
     }
@@ -92,8 +100,9 @@ struct EvalCommand: ParsableCommand {
             print(try json ? m.json() : m.text, terminator: "")
             return
         }
+        let table = try classTable.map(LabelPair.classTable(at:))
         let e = try ClassificationEvaluation(prediction: p, reference: r, classes: classes, noData: nodata,
-                                             boundaryTolerance: boundaryTolerance)
+                                             boundaryTolerance: boundaryTolerance, classTable: table)
         if let out { try e.write(to: out) }
         print(try json ? e.json() : e.text, terminator: "")
     }
@@ -122,6 +131,7 @@ struct EvalCommand: ParsableCommand {
             try e.write(to: dir)
             if !json { print(e.text + "wrote the report to \(dir)\n") }
         }
+        if !json && evaluations.count > 1 { print(RunEvaluation.comparison(evaluations), terminator: "") }
         if json { print(try RunEvaluation.json(evaluations), terminator: "") }
     }
 }

@@ -1,3 +1,4 @@
+import DataIO
 import Foundation
 
 /// `rstrain eval` on a class map: the pair of rasters, the confusion-matrix figures and the
@@ -9,22 +10,29 @@ public struct ClassificationEvaluation {
     public let boundary: BoundaryF1
     /// Pixels left out (NODATA in either file, reference label outside 0..<classes).
     public let excludedPixels: Int
-    /// One label per class: the reference's category name when it has one, else the number.
+    /// One label per class: the class table's name, else the reference's category name when it
+    /// has one, else the number.
     public let classLabels: [String]
-    /// "#rrggbb" per class from the reference's colour table ("" for none), or nil.
+    /// "#rrggbb" per class from the colour table ("" for none), or nil: the reference's, or with a
+    /// class table the prediction's (the reference's table is by label value, not class index).
     public let classColors: [String]?
+    /// The reference's values were mapped to class indices through a class table.
+    public let classTable: ClassTable?
 
     /// Reads both maps a strip of rows at a time (`LabelPair.stripRows`, or `stripRows`), so
-    /// memory stays bounded whatever the scene size.
+    /// memory stays bounded whatever the scene size. With `classTable` the reference holds label
+    /// values, mapped to class indices through it (see `LabelPair`), and its names label the classes.
     public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil,
-                boundaryTolerance: Int = 1, stripRows: Int? = nil) throws {
+                boundaryTolerance: Int = 1, stripRows: Int? = nil, classTable: ClassTable? = nil) throws {
         guard boundaryTolerance >= 0 else { throw EvalError("--boundary-tolerance must be at least 0, got \(boundaryTolerance)") }
-        let pair = try LabelPair(prediction: prediction, reference: reference, classes: classes, noData: noData)
+        let pair = try LabelPair(prediction: prediction, reference: reference, classes: classes, noData: noData,
+                                 classTable: classTable)
         predictionPath = prediction
         referencePath = reference
+        self.classTable = classTable
         let (w, h) = (pair.width, pair.height), strip = max(1, stripRows ?? pair.stripRows)
         // K×K counts; without a given K it grows with the largest class seen (both maps).
-        var k = classes ?? 1
+        var k = pair.classes ?? 1
         var confusion = [Int](repeating: 0, count: k * k)
         var edges = BoundaryF1.Counts(tolerance: boundaryTolerance)
         var excluded = 0
@@ -48,7 +56,8 @@ public struct ClassificationEvaluation {
         metrics = ClassificationMetrics(confusion: confusion, classes: k)
         boundary = BoundaryF1(edges)
         excludedPixels = excluded
-        let (names, colors) = LabelPair.categories(reference, classes: k)
+        let (names, colors) = classTable.map { t in (t.names, LabelPair.categories(prediction, classes: k).1) }
+            ?? LabelPair.categories(reference, classes: k)
         classLabels = (0..<k).map { c in
             if let n = names?[c], !n.isEmpty { return n }
             return String(c)
@@ -60,7 +69,7 @@ public struct ClassificationEvaluation {
 
     public var jsonObject: [String: Any] {
         let m = metrics, k = m.classes
-        return [
+        var o: [String: Any] = [
             "kind": "classification", "prediction": predictionPath, "reference": referencePath,
             "classes": k, "class_names": classLabels, "pixels": m.pixels, "excluded_pixels": excludedPixels,
             "overall_accuracy": ReportText.json(m.overallAccuracy), "kappa": ReportText.json(m.kappa),
@@ -73,6 +82,9 @@ public struct ClassificationEvaluation {
                          "predicted_pixels": boundary.predictedBoundaryPixels,
                          "reference_pixels": boundary.referenceBoundaryPixels] as [String: Any],
         ]
+        // The reference's label value of each class, when a class table mapped them.
+        if let t = classTable { o["class_values"] = t.values }
+        return o
     }
 
     public func json() throws -> String { try JSONText.encode(jsonObject) + "\n" }
@@ -83,12 +95,18 @@ public struct ClassificationEvaluation {
     public var text: String {
         let m = metrics, k = m.classes
         var s = "prediction \(predictionPath)\nreference  \(referencePath)\n"
-        s += "pixels \(m.pixels) counted, \(excludedPixels) excluded (NODATA or reference outside 0..<\(k))\n\n"
+        s += "pixels \(m.pixels) counted, \(excludedPixels) excluded (\(excludedMeaning))\n\n"
         s += ReportText.table(summaryRows)
         s += "\n" + ReportText.table(perClassRows)
         s += "\nconfusion (rows reference, columns predicted)\n"
         s += m.confusionText(labels: classLabels)
         return s
+    }
+
+    /// Why a pixel is left out.
+    var excludedMeaning: String {
+        classTable == nil ? "NODATA or reference outside 0..<\(metrics.classes)"
+            : "NODATA, or a reference value the class table does not list"
     }
 
     var perClassRows: [[String]] { metrics.perClassRows(labels: classLabels) }
@@ -122,7 +140,7 @@ public struct ClassificationEvaluation {
     public var html: String {
         let m = metrics
         var body = "<p>prediction <code>\(ReportText.xml(predictionPath))</code><br>reference <code>\(ReportText.xml(referencePath))</code><br>"
-        body += "\(m.pixels) pixels counted, \(excludedPixels) excluded (NODATA or reference outside 0..&lt;\(m.classes))</p>\n"
+        body += "\(m.pixels) pixels counted, \(excludedPixels) excluded (\(ReportText.xml(excludedMeaning)))</p>\n"
         body += ReportText.htmlTable(["figure", "value"], summaryRows)
         let rows = perClassRows
         body += "<h2>Per class</h2>\n" + ReportText.htmlTable(rows[0], Array(rows.dropFirst()))

@@ -6,27 +6,40 @@ import Foundation
 /// of rows at a time (so a scene of any size is evaluated in bounded memory): -1 marks an
 /// excluded pixel (NODATA in either file, a reference label outside 0..<classes when
 /// `classes` is given), so every metric counts the same pixels.
+///
+/// With a class table the reference holds a repository's label values (e.g. 1…8, NODATA 0)
+/// while the prediction holds class indices (what `rstrain predict` writes): each reference
+/// value becomes its position in the table, and the table's NODATA values and values it does
+/// not list are excluded.
 public struct LabelPair {
     public let predictionPath: String
     public let referencePath: String
     public let width: Int
     public let height: Int
-    /// The class count given by the caller (nil: taken from the data as it is read).
+    /// The class count given by the caller or the class table (nil: taken from the data as it is read).
     public let classes: Int?
+    /// Reference label value → class index, when the reference holds a repository's values.
+    public let classTable: ClassTable?
     let prediction: Raster, reference: Raster
     let predictionNoData: Double?, referenceNoData: Double?, extraNoData: Double?
 
     /// Opens both files (band 1) and checks that they share one grid. `noData` is excluded in
-    /// both files, on top of each file's own NODATA.
-    public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil) throws {
+    /// both files, on top of each file's own NODATA. With `classTable` the class count is the
+    /// table's (a different `classes` is an error).
+    public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil,
+                classTable: ClassTable? = nil) throws {
         let p = try Raster(prediction), r = try Raster(reference)
         try LabelPair.checkSameGrid(p, r)
         for f in [p, r] where f.bandCount < 1 { throw EvalError("\(f.path): has no bands") }
         if let classes, classes < 1 { throw EvalError("--classes must be at least 1, got \(classes)") }
+        if let classTable, let classes, classes != classTable.count {
+            throw EvalError("--classes \(classes) disagrees with the class table's \(classTable.count) classes")
+        }
         predictionPath = prediction
         referencePath = reference
         (self.prediction, self.reference) = (p, r)
-        (width, height, self.classes) = (r.width, r.height, classes)
+        (width, height, self.classes) = (r.width, r.height, classTable?.count ?? classes)
+        self.classTable = classTable
         predictionNoData = try p.noData(band: 1)
         referenceNoData = try r.noData(band: 1)
         extraNoData = noData
@@ -38,6 +51,12 @@ public struct LabelPair {
     public func read(rows: Range<Int>) throws -> (prediction: [Int32], reference: [Int32]) {
         var pred = try LabelPair.readLabels(prediction, rows: rows, fileNoData: predictionNoData, extraNoData: extraNoData)
         var ref = try LabelPair.readLabels(reference, rows: rows, fileNoData: referenceNoData, extraNoData: extraNoData)
+        if let t = classTable {
+            // Values → indices; NODATA and values the table does not list become -1 (excluded).
+            ref.withUnsafeMutableBufferPointer { r in
+                for i in r.indices where r[i] != LabelPair.noDataMark { r[i] = t.index(of: Double(r[i])) }
+            }
+        }
         let k = classes.map(Int32.init) ?? Int32.max, w = width
         for i in 0..<pred.count {
             if pred[i] < 0 && pred[i] != LabelPair.noDataMark {
@@ -47,7 +66,7 @@ public struct LabelPair {
                 pred[i] = -1
                 ref[i] = -1
             } else if pred[i] >= k {
-                throw EvalError("\(predictionPath): class value \(pred[i]) at column \(i % w), row \(rows.lowerBound + i / w) is outside 0..<\(k) (set --classes or --nodata)")
+                throw EvalError("\(predictionPath): class value \(pred[i]) at column \(i % w), row \(rows.lowerBound + i / w) is outside 0..<\(k) (\(classTable == nil ? "set --classes or --nodata" : "the class table's classes; a prediction holds class indices"))")
             }
         }
         return (pred, ref)
@@ -141,5 +160,34 @@ public struct LabelPair {
             }
         }
         return (names, colors)
+    }
+}
+
+extension LabelPair {
+    /// `--class-table PATH`: the class table of a tile repository (its directory, or its
+    /// shard.json): `classes` in list order (a class's index is its position), `label_nodata` as
+    /// NODATA. Errors name the file and key: no such file, no classes, a value that is not a
+    /// whole number (label rasters hold whole numbers, so it could never match).
+    public static func classTable(at path: String) throws -> ClassTable {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw EvalError("\(path): no such tile repository or shard.json (--class-table)")
+        }
+        let file = isDir.boolValue ? (path as NSString).appendingPathComponent(TileRepository.manifestName) : path
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw EvalError("\(path): has no \(TileRepository.manifestName), so no class table (--class-table)")
+        }
+        let m = try ShardManifest.read(file)
+        guard let classes = m.classes, !classes.isEmpty else {
+            throw EvalError("\(file): has no class table (\"classes\" is missing or empty)")
+        }
+        for (i, c) in classes.enumerated() where !(c.value.isFinite && c.value == c.value.rounded() && abs(c.value) < 1e9) {
+            throw EvalError("\(file): classes[\(i)].value \(c.value) is not a whole number (label rasters hold whole numbers)")
+        }
+        if let v = m.labelNodata, !(v.isFinite && v == v.rounded()) {
+            throw EvalError("\(file): label_nodata \(v) is not a whole number")
+        }
+        return ClassTable(values: classes.map(\.value), names: classes.map { $0.name ?? "class \(Int($0.value))" },
+                          nodata: m.labelNodata.map { [$0] } ?? [])
     }
 }

@@ -25,7 +25,8 @@ public struct RunEvaluation {
     public let tally: ClassTally
     public let metrics: ClassificationMetrics
     public let shards: [Shard]
-    public var classLabels: [String] { (0..<metrics.classes).map(String.init) }
+    /// One label per class: the first shard's class names (tiles with a class table), else numbers.
+    public let classLabels: [String]
 
     /// Scores each named model (every model of the config when `models` is empty), on every rank
     /// of `world` together; every rank returns the same figures. Errors name the file or key.
@@ -101,6 +102,20 @@ public struct RunEvaluation {
             shards.append(Shard(name: cfg.data.shards[s].name, tally: t, metrics: t.metrics))
         }
         return RunEvaluation(configPath: configPath, runDir: cfg.runDir, model: mc.name, weightsPath: path, soft: soft, tally: total,
-                             metrics: total.metrics, shards: shards)
+                             metrics: total.metrics, shards: shards, classLabels: classLabels(setup, classes: k))
+    }
+
+    /// The names of the first shard's class table (its shard.json "classes", named as the
+    /// trainer and predict name them) when the data are tiles whose table has `k` classes; else
+    /// the class numbers. Only the names are read, so a shard this rank cannot see just falls
+    /// back to numbers.
+    static func classLabels(_ setup: RunSetup, classes k: Int) -> [String] {
+        let numbers = (0..<k).map(String.init), cfg = setup.config
+        guard cfg.data.kind == .tiles, let first = cfg.data.shards.first else { return numbers }
+        let dir = first.path(host: setup.world.hostname, rank: setup.world.rank)
+        let file = (dir as NSString).appendingPathComponent(TileRepository.manifestName)
+        guard FileManager.default.fileExists(atPath: file), let m = try? ShardManifest.read(file),
+              let c = m.classes, c.count == k else { return numbers }
+        return c.map { $0.name ?? "class \(Int($0.value))" }
     }
 }

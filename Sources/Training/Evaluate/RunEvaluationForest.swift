@@ -27,6 +27,6 @@ extension RunEvaluation {
         for t in tallies { for i in total.confusion.indices { total.confusion[i] += t.confusion[i] } }
         let shards = tallies.enumerated().map { Shard(name: cfg.data.shards[$0.offset].name, tally: $0.element, metrics: $0.element.metrics) }
         return RunEvaluation(configPath: configPath, runDir: cfg.runDir, model: mc.name, weightsPath: path, soft: soft, tally: total,
-                             metrics: total.metrics, shards: shards)
+                             metrics: total.metrics, shards: shards, classLabels: classLabels(setup, classes: total.classes))
     }
 }

@@ -70,6 +70,20 @@ extension RunEvaluation {
         return s
     }
 
+    /// Several models side by side, one row each. Every model is scored on the same held-out
+    /// windows, but a pixel-head (patch) model counts only its patches' centre pixels (⌊W/P⌋²
+    /// per window), so `pixels` says how many each row rests on.
+    public static func comparison(_ all: [RunEvaluation]) -> String {
+        let soft = all.contains(where: \.soft)
+        let header = ["model", "pixels", "overall accuracy", "kappa", "mean IoU", "mean F1"] + (soft ? ["soft accuracy"] : [])
+        let rows = all.map { e in
+            [e.model, String(e.metrics.pixels), ReportText.fixed(e.metrics.overallAccuracy), ReportText.fixed(e.metrics.kappa),
+             ReportText.fixed(e.metrics.meanIoU), ReportText.fixed(e.metrics.meanF1)]
+                + (soft ? [e.soft ? ReportText.fixed(e.tally.softAccuracy) : "n/a"] : [])
+        }
+        return "models compared on the same held-out windows (pixels: what each model scored; a pixel-head model, its patches' centres)\n" + ReportText.table([header] + rows)
+    }
+
     /// One row per shard; undefined figures are empty fields.
     public var shardsCSV: String {
         var s = "shard,pixels,overall_accuracy,kappa,mean_iou,mean_f1" + (soft ? ",soft_accuracy" : "") + "\n"
