@@ -42,12 +42,8 @@ struct BaselineCommand: ParsableCommand {
     }
 
     func run() throws {
-        var o = Baseline.Options()
-        o.trees = trees
-        o.tree = TreeOptions(maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf)
-        o.samplesPerShard = samplesPerShard
-        o.seed = seed
-        o.refitLeaves = refitLeaves
+        let o = Baseline.Options(trees: trees, maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf,
+                                 samplesPerShard: samplesPerShard, seed: seed, refitLeaves: refitLeaves)
         let status = Baseline.main(configPath: config, options: o)
         if status != 0 { throw ExitCode(status) }
     }

@@ -22,6 +22,16 @@ public enum Baseline {
         /// P: each pixel's features are its P×P neighbourhood (1: the pixel alone).
         public var patch = 1
         public init() {}
+
+        public init(trees: Int, maxDepth: Int, minSamplesLeaf: Int, samplesPerShard: Int, seed: UInt64?,
+                    refitLeaves: Bool, patch: Int = 1) {
+            self.trees = trees
+            tree = TreeOptions(maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf)
+            self.samplesPerShard = samplesPerShard
+            self.seed = seed
+            self.refitLeaves = refitLeaves
+            self.patch = patch
+        }
     }
 
     public static func main(configPath: String, options: Options) -> Int32 {

@@ -43,13 +43,7 @@ public struct ForestSpec: Equatable, Sendable {
 
     /// The baseline's options for this entry; the forest's seed is the run's.
     public func options(seed: UInt64) -> Baseline.Options {
-        var o = Baseline.Options()
-        o.trees = trees
-        o.tree = TreeOptions(maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf)
-        o.samplesPerShard = samplesPerShard
-        o.seed = seed
-        o.refitLeaves = refitLeaves
-        o.patch = patch
-        return o
+        Baseline.Options(trees: trees, maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf, samplesPerShard: samplesPerShard,
+                         seed: seed, refitLeaves: refitLeaves, patch: patch)
     }
 }

@@ -41,15 +41,8 @@ public final class ForestMapper {
 
     /// Classes (and probabilities) of tile `tile` of `repository`, on its target grid.
     public func predict(repository: TileRepository, tile: String, output: String, probabilities: String? = nil) throws -> PredictionSummary {
-        let grid = try WindowGrid(repository, options: tileOptions)
-        guard let ti = grid.plans.firstIndex(where: { $0.tile.name == tile }) else {
-            throw DataError(path: repository.path, "has no tile '\(tile)'")
-        }
+        let (grid, ti) = try model.windows(of: tile, in: repository, options: tileOptions)
         let plan = grid.plans[ti]
-        let want = Array(model.sample.dropLast(2)) + [window, window]
-        guard grid.layout.imageShape.dims == want else {
-            throw DataError(path: plan.tile.path, "gives \(grid.layout.imageShape) windows but \(model.path) takes \(want.map(String.init).joined(separator: "×")) (bands \(grid.bandNames.joined(separator: ", ")))")
-        }
         let (gw, gh, k) = (plan.grid.width, plan.grid.height, forest.classes)
         let table = try? repository.classTable(for: plan.tile, count: k)
         let names = table?.names ?? (0..<k).map { "class \($0)" }

@@ -178,4 +178,18 @@ public struct PredictionModel: @unchecked Sendable {
         try WeightsFile.load(ex.parameters, from: path)
         return (model, ex)
     }
+
+    /// Tile `tile` of `repository` in windows read with `options` (its index in the grid's
+    /// plans), checked to give the model's C×[T×]W×W samples.
+    func windows(of tile: String, in repository: TileRepository, options: TileOptions) throws -> (grid: WindowGrid, tile: Int) {
+        let grid = try WindowGrid(repository, options: options)
+        guard let ti = grid.plans.firstIndex(where: { $0.tile.name == tile }) else {
+            throw DataError(path: repository.path, "has no tile '\(tile)'")
+        }
+        let want = Array(sample.dropLast(2)) + [options.windowSize, options.windowSize]
+        guard grid.layout.imageShape.dims == want else {
+            throw DataError(path: grid.plans[ti].tile.path, "gives \(grid.layout.imageShape) windows but \(path) takes \(want.map(String.init).joined(separator: "×")) (bands \(grid.bandNames.joined(separator: ", ")))")
+        }
+        return (grid, ti)
+    }
 }

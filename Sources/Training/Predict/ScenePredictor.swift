@@ -89,15 +89,8 @@ public final class ScenePredictor {
     /// ones a single process writes, bit for bit. Every rank returns the whole scene's summary.
     public func predict(repository: TileRepository, tile: String, output: String, probabilities: String? = nil,
                         world: Communicator? = nil) throws -> PredictionSummary {
-        let grid = try WindowGrid(repository, options: tileOptions)
-        guard let ti = grid.plans.firstIndex(where: { $0.tile.name == tile }) else {
-            throw DataError(path: repository.path, "has no tile '\(tile)'")
-        }
+        let (grid, ti) = try model.windows(of: tile, in: repository, options: tileOptions)
         let plan = grid.plans[ti]
-        let want = Array(model.sample.dropLast(2)) + [window, window]
-        guard grid.layout.imageShape.dims == want else {
-            throw DataError(path: plan.tile.path, "gives \(grid.layout.imageShape) windows but \(model.path) takes \(want.map(String.init).joined(separator: "×")) (bands \(grid.bandNames.joined(separator: ", ")))")
-        }
         if isRegression, probabilities != nil { throw DataError(path: model.path, "is a regression model: it has no class probabilities to write") }
         let (gw, gh) = (plan.grid.width, plan.grid.height), f = factor, k = net.outputShape.channels
         let (w, n, half) = (window, window * window, overlap / 2)
