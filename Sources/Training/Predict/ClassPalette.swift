@@ -1,6 +1,29 @@
-/// Colours for class maps: a fixed set of distinct, readable colours for the first classes,
-/// then hues spaced by the golden angle; NODATA (255) transparent black.
+/// Colours for class maps: the ISPRS benchmark's colours when the classes are its six (by name),
+/// else a fixed set of distinct, readable colours for the first classes, then hues spaced by the
+/// golden angle; NODATA (255) transparent black.
 enum ClassPalette {
+    /// The ISPRS 2D semantic labelling colours (Vaihingen, Potsdam), by class name.
+    static let isprs: [String: (UInt8, UInt8, UInt8)] = [
+        "impervious surfaces": (255, 255, 255), "building": (0, 0, 255), "low vegetation": (0, 255, 255),
+        "tree": (0, 255, 0), "car": (255, 255, 0), "clutter": (255, 0, 0),
+    ]
+
+    /// 256 RGBA entries for classes named `names` (ISPRS colours when every name is an ISPRS
+    /// class: "Impervious surfaces", "Building", "Low vegetation", "Tree", "Car",
+    /// "Clutter"/"background", any case, "_" for a space).
+    static func table(names: [String]) -> [(UInt8, UInt8, UInt8, UInt8)] {
+        func key(_ n: String) -> String {
+            let k = n.lowercased().replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
+            return k == "background" || k == "clutter/background" ? "clutter" : k
+        }
+        let known = names.map { isprs[key($0)] }
+        guard !names.isEmpty, known.allSatisfy({ $0 != nil }) else { return table(classes: names.count) }
+        return (0..<256).map { i in
+            guard i < names.count, i != 255, let c = known[i] else { return (0, 0, 0, 0) }
+            return (c.0, c.1, c.2, 255)
+        }
+    }
+
     static let base: [(UInt8, UInt8, UInt8)] = [
         (0, 100, 0), (255, 187, 34), (255, 255, 76), (240, 150, 255), (250, 0, 0), (180, 180, 180),
         (240, 240, 240), (0, 100, 200), (0, 150, 160), (0, 207, 117), (250, 230, 160), (120, 60, 20),

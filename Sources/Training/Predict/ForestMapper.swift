@@ -48,7 +48,7 @@ public final class ForestMapper {
         let names = table?.names ?? (0..<k).map { "class \($0)" }
         let classes = try StripRasterWriter<UInt8>(output, grid: plan.grid, projection: plan.tile.crs, bands: 1, noData: 255,
                                                    cog: outputOptions.cog)
-        try classes.setClasses(colours: ClassPalette.table(classes: k), names: names)
+        try classes.setClasses(colours: ClassPalette.table(names: names), names: names)
         let probs = try probabilities.map {
             try StripRasterWriter<Float>($0, grid: plan.grid, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,
                                          cog: outputOptions.cog, quantized: outputOptions.probabilities == .uint8)

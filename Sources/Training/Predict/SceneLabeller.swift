@@ -160,7 +160,7 @@ public final class SceneLabeller {
             (coarse.width, coarse.height) = (nx, ny)
             (coarse.pixelWidth, coarse.pixelHeight) = (coarse.pixelWidth * Double(st), coarse.pixelHeight * Double(st))
             let out = try StripRasterWriter<UInt8>(raster, grid: coarse, projection: plan.tile.crs, bands: 1, noData: 255, cog: outputOptions.cog)
-            try out.setClasses(colours: ClassPalette.table(classes: k), names: names)
+            try out.setClasses(colours: ClassPalette.table(names: names), names: names)
             try labels.withUnsafeBufferPointer { try out.write(rows: 0..<ny, $0.baseAddress!) }
             try out.finish(overviews: "NEAREST")
         }

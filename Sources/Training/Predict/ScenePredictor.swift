@@ -111,7 +111,7 @@ public final class ScenePredictor {
                 let table = try? repository.classTable(for: plan.tile, count: k)
                 let names = table?.names ?? (0..<k).map { "class \($0)" }
                 let c = try StripRasterWriter<UInt8>(output, grid: og, projection: plan.tile.crs, bands: 1, noData: 255, cog: outputOptions.cog)
-                try c.setClasses(colours: ClassPalette.table(classes: k), names: names)
+                try c.setClasses(colours: ClassPalette.table(names: names), names: names)
                 classes = c
                 probs = try probabilities.map {
                     try StripRasterWriter<Float>($0, grid: og, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,
