@@ -14,6 +14,8 @@ struct EvalCommand: ParsableCommand {
         --class-table: the reference holds a tile repository's label values (shard.json "classes"), \
         mapped to class indices (a value's position in the table) and named; the prediction always \
         holds class indices, as rstrain predict writes them. \
+        A reference of K > 1 bands holds class proportions (band c = the share of class c): its \
+        majority class is the reference, and --soft adds the soft accuracy. \
         --regression: RMSE, MAE and R² per band. --run: training loss and validation accuracy curves \
         from RUN_DIR/metrics.jsonl. --config: the run's final/<model>.h5 on every shard's held-out \
         windows (the trainer's split and normalisation), the same figures overall and per shard, \
@@ -52,7 +54,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "With --config: the model to score (default: every model of the run).")
     var model: String?
 
-    @Flag(help: "With --config: also report the soft accuracy against the label proportions.")
+    @Flag(help: "With --config, or a proportions reference (one band per class): also report the soft accuracy against the proportions.")
     var soft = false
 
     @Flag(help: "Print JSON instead of the text tables.")
@@ -68,7 +70,10 @@ struct EvalCommand: ParsableCommand {
             }
             return
         }
-        if model != nil || soft { throw ValidationError("--model and --soft apply only with --config") }
+        if model != nil { throw ValidationError("--model applies only with --config") }
+        if soft && (runDir != nil || regression) {
+            throw ValidationError("--soft applies only with --config or a class map against a proportions reference (not with --run or --regression)")
+        }
         if runDir != nil {
             guard prediction == nil, reference == nil, !regression, !json, classes == nil, nodata == nil, classTable == nil else {
                 throw ValidationError("--run takes only --out (no --prediction, --reference, --regression, --json, --classes, --nodata or --class-table)")
@@ -102,7 +107,7 @@ struct EvalCommand: ParsableCommand {
         }
         let table = try classTable.map(LabelPair.classTable(at:))
         let e = try ClassificationEvaluation(prediction: p, reference: r, classes: classes, noData: nodata,
-                                             boundaryTolerance: boundaryTolerance, classTable: table)
+                                             boundaryTolerance: boundaryTolerance, classTable: table, soft: soft)
         if let out { try e.write(to: out) }
         print(try json ? e.json() : e.text, terminator: "")
     }

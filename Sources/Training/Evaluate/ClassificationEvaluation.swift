@@ -18,15 +18,29 @@ public struct ClassificationEvaluation {
     public let classColors: [String]?
     /// The reference's values were mapped to class indices through a class table.
     public let classTable: ClassTable?
+    /// K when the reference holds class proportions (one band per class), else nil.
+    public let proportionBands: Int?
+    /// With `soft`: Σ_p t_{p,pred(p)} and Σ_p Σ_c t_{p,c} over the counted pixels, each pixel's
+    /// shares normalised to sum 1 (so `mass` is the counted pixel count).
+    public let softSums: (agreed: Double, mass: Double)?
+
+    /// The share of the labelled area the predicted class covers; nil without `soft` (or pixels).
+    public var softAccuracy: Double? { softSums.flatMap { $0.mass > 0 ? $0.agreed / $0.mass : nil } }
 
     /// Reads both maps a strip of rows at a time (`LabelPair.stripRows`, or `stripRows`), so
     /// memory stays bounded whatever the scene size. With `classTable` the reference holds label
     /// values, mapped to class indices through it (see `LabelPair`), and its names label the classes.
+    /// A reference of K > 1 bands holds class proportions: its arg-max is the reference class, and
+    /// `soft` (which needs one) adds the soft agreement.
     public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil,
-                boundaryTolerance: Int = 1, stripRows: Int? = nil, classTable: ClassTable? = nil) throws {
+                boundaryTolerance: Int = 1, stripRows: Int? = nil, classTable: ClassTable? = nil, soft: Bool = false) throws {
         guard boundaryTolerance >= 0 else { throw EvalError("--boundary-tolerance must be at least 0, got \(boundaryTolerance)") }
         let pair = try LabelPair(prediction: prediction, reference: reference, classes: classes, noData: noData,
                                  classTable: classTable)
+        if soft && pair.proportionBands == nil {
+            throw EvalError("--soft needs a proportions reference (one band per class), but \(reference) has 1 band")
+        }
+        proportionBands = pair.proportionBands
         predictionPath = prediction
         referencePath = reference
         self.classTable = classTable
@@ -36,10 +50,12 @@ public struct ClassificationEvaluation {
         var confusion = [Int](repeating: 0, count: k * k)
         var edges = BoundaryF1.Counts(tolerance: boundaryTolerance)
         var excluded = 0
+        var agreed = 0.0, mass = 0.0
         var a = 0
         while a < h {
             let b = min(h, a + strip), lo = max(0, a - edges.halo), hi = min(h, b + edges.halo)
-            let (p, r) = try pair.read(rows: lo..<hi)
+            let s = try pair.readStrip(rows: lo..<hi)
+            let (p, r) = (s.prediction, s.reference)
             edges.add(prediction: p, reference: r, width: w, keep: (a - lo)..<(b - lo), atTop: lo == 0, atBottom: hi == h)
             for i in ((a - lo) * w)..<((b - lo) * w) {
                 guard p[i] >= 0 else { excluded += 1; continue }
@@ -51,13 +67,26 @@ public struct ClassificationEvaluation {
                 }
                 confusion[Int(r[i]) * k + Int(p[i])] += 1
             }
+            // Pixel by pixel in raster order whatever the strip, so the sums are the same for any strip height.
+            if soft, let t = s.agreement {
+                for i in ((a - lo) * w)..<((b - lo) * w) where p[i] >= 0 { agreed += t[i]; mass += 1 }
+            }
             a = b
         }
+        softSums = soft ? (agreed, mass) : nil
         metrics = ClassificationMetrics(confusion: confusion, classes: k)
         boundary = BoundaryF1(edges)
         excludedPixels = excluded
-        let (names, colors) = classTable.map { t in (t.names, LabelPair.categories(prediction, classes: k).1) }
-            ?? LabelPair.categories(reference, classes: k)
+        // A proportions reference names its classes by band description; colours, like a class
+        // table's, come from the prediction (the reference's colour table is band 1's only).
+        let names: [String]?, colors: [String]?
+        if let t = classTable {
+            (names, colors) = (t.names, LabelPair.categories(prediction, classes: k).1)
+        } else if pair.proportionBands != nil {
+            (names, colors) = (try pair.referenceBandNames(), LabelPair.categories(prediction, classes: k).1)
+        } else {
+            (names, colors) = LabelPair.categories(reference, classes: k)
+        }
         classLabels = (0..<k).map { c in
             if let n = names?[c], !n.isEmpty { return n }
             return String(c)
@@ -84,6 +113,12 @@ public struct ClassificationEvaluation {
         ]
         // The reference's label value of each class, when a class table mapped them.
         if let t = classTable { o["class_values"] = t.values }
+        if let k = proportionBands { o["reference_bands"] = k }
+        if let t = softSums {
+            o["soft_accuracy"] = ReportText.json(softAccuracy)
+            o["soft_agreed"] = t.agreed
+            o["soft_mass"] = t.mass
+        }
         return o
     }
 
@@ -105,7 +140,8 @@ public struct ClassificationEvaluation {
 
     /// Why a pixel is left out.
     var excludedMeaning: String {
-        classTable == nil ? "NODATA or reference outside 0..<\(metrics.classes)"
+        proportionBands != nil ? "NODATA, non-finite, or a reference pixel with no share"
+            : classTable == nil ? "NODATA or reference outside 0..<\(metrics.classes)"
             : "NODATA, or a reference value the class table does not list"
     }
 
@@ -122,7 +158,7 @@ public struct ClassificationEvaluation {
             ["boundary F1 (tolerance \(boundary.tolerance) px)", ReportText.fixed(boundary.f1)],
             ["boundary precision", ReportText.fixed(boundary.precision)],
             ["boundary recall", ReportText.fixed(boundary.recall)],
-        ]
+        ] + (softSums == nil ? [] : [["soft accuracy", ReportText.fixed(softAccuracy)]])
     }
 
     // MARK: - CSV
@@ -130,6 +166,16 @@ public struct ClassificationEvaluation {
     public var metricsCSV: String { metrics.metricsCSV(labels: classLabels) }
 
     public var confusionCSV: String { metrics.confusionCSV(labels: classLabels) }
+
+    /// The headline figures, one per row (`figure,value`; an undefined one is an empty field).
+    public var summaryCSV: String {
+        let m = metrics
+        var rows: [(String, Double?)] = [("overall_accuracy", m.overallAccuracy), ("kappa", m.kappa), ("mean_iou", m.meanIoU),
+                                         ("mean_f1", m.meanF1), ("boundary_f1", boundary.f1),
+                                         ("boundary_precision", boundary.precision), ("boundary_recall", boundary.recall)]
+        if softSums != nil { rows.append(("soft_accuracy", softAccuracy)) }
+        return "figure,value\n" + rows.map { "\($0.0),\(ReportText.csv($0.1))\n" }.joined()
+    }
 
     // MARK: - SVG, HTML
 
@@ -148,9 +194,10 @@ public struct ClassificationEvaluation {
         return ReportText.htmlPage(title: "rstrain eval", body: body)
     }
 
-    /// metrics.json, metrics.csv, confusion.csv, confusion.svg and report.html in `dir`.
+    /// metrics.json, metrics.csv, summary.csv, confusion.csv, confusion.svg and report.html in `dir`.
     public func write(to dir: String) throws {
-        try ReportFiles.write([("metrics.json", try json()), ("metrics.csv", metricsCSV), ("confusion.csv", confusionCSV),
+        try ReportFiles.write([("metrics.json", try json()), ("metrics.csv", metricsCSV), ("summary.csv", summaryCSV),
+                               ("confusion.csv", confusionCSV),
                                ("confusion.svg", confusionSVG), ("report.html", html)], to: dir)
     }
 }

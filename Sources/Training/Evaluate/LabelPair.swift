@@ -11,6 +11,11 @@ import Foundation
 /// while the prediction holds class indices (what `rstrain predict` writes): each reference
 /// value becomes its position in the table, and the table's NODATA values and values it does
 /// not list are excluded.
+///
+/// A reference with K > 1 bands holds class proportions ("multi-hot"): band c is the share of
+/// class c in the pixel, at any scale (each pixel's shares are normalised by their sum). Its
+/// class is the arg-max (first maximum, as the trainer picks it); a pixel NODATA or non-finite in
+/// any band, or with no share at all, is excluded.
 public struct LabelPair {
     public let predictionPath: String
     public let referencePath: String
@@ -20,12 +25,25 @@ public struct LabelPair {
     public let classes: Int?
     /// Reference label value → class index, when the reference holds a repository's values.
     public let classTable: ClassTable?
+    /// K when the reference holds class proportions (K > 1 bands); nil for a one-band label map.
+    public let proportionBands: Int?
     let prediction: Raster, reference: Raster
-    let predictionNoData: Double?, referenceNoData: Double?, extraNoData: Double?
+    let predictionNoData: Double?, extraNoData: Double?
+    /// The reference's NODATA per band (one entry for a label map).
+    let referenceNoData: [Double?]
+
+    /// One strip of both maps: class indices, -1 where excluded (in both), and with a proportions
+    /// reference each pixel's agreement t_{p,pred(p)} / Σ_c t_{p,c} (0 where excluded).
+    public struct Strip {
+        public var prediction: [Int32]
+        public var reference: [Int32]
+        public var agreement: [Double]?
+    }
 
     /// Opens both files (band 1) and checks that they share one grid. `noData` is excluded in
     /// both files, on top of each file's own NODATA. With `classTable` the class count is the
-    /// table's (a different `classes` is an error).
+    /// table's (a different `classes` is an error). A reference of K > 1 bands is a proportions
+    /// reference: K classes (a different `classes`, or a class table, is an error).
     public init(prediction: String, reference: String, classes: Int? = nil, noData: Double? = nil,
                 classTable: ClassTable? = nil) throws {
         let p = try Raster(prediction), r = try Raster(reference)
@@ -35,13 +53,23 @@ public struct LabelPair {
         if let classTable, let classes, classes != classTable.count {
             throw EvalError("--classes \(classes) disagrees with the class table's \(classTable.count) classes")
         }
+        let k = r.bandCount > 1 ? r.bandCount : nil
+        if let k {
+            if classTable != nil {
+                throw EvalError("\(reference): has \(k) bands, so it holds class proportions; --class-table applies only to a one-band label map")
+            }
+            if let classes, classes != k {
+                throw EvalError("--classes \(classes) disagrees with the \(k) bands of the proportions reference \(reference) (one band per class)")
+            }
+        }
         predictionPath = prediction
         referencePath = reference
         (self.prediction, self.reference) = (p, r)
-        (width, height, self.classes) = (r.width, r.height, classTable?.count ?? classes)
+        (width, height, self.classes) = (r.width, r.height, k ?? classTable?.count ?? classes)
         self.classTable = classTable
+        proportionBands = k
         predictionNoData = try p.noData(band: 1)
-        referenceNoData = try r.noData(band: 1)
+        referenceNoData = try (1...(k ?? 1)).map { try r.noData(band: $0) }
         extraNoData = noData
     }
 
@@ -49,8 +77,20 @@ public struct LabelPair {
     /// Throws for a predicted class outside 0..<classes (when given) or a value that is no class
     /// number, naming the file and pixel.
     public func read(rows: Range<Int>) throws -> (prediction: [Int32], reference: [Int32]) {
+        let s = try readStrip(rows: rows)
+        return (s.prediction, s.reference)
+    }
+
+    /// `read(rows:)` plus, with a proportions reference, each pixel's agreement.
+    public func readStrip(rows: Range<Int>) throws -> Strip {
         var pred = try LabelPair.readLabels(prediction, rows: rows, fileNoData: predictionNoData, extraNoData: extraNoData)
-        var ref = try LabelPair.readLabels(reference, rows: rows, fileNoData: referenceNoData, extraNoData: extraNoData)
+        var ref: [Int32], agreement: [Double]?
+        if let k = proportionBands {
+            (ref, agreement) = try LabelPair.readProportions(reference, bands: k, rows: rows, fileNoData: referenceNoData,
+                                                             extraNoData: extraNoData, prediction: pred)
+        } else {
+            ref = try LabelPair.readLabels(reference, rows: rows, fileNoData: referenceNoData[0], extraNoData: extraNoData)
+        }
         if let t = classTable {
             // Values → indices; NODATA and values the table does not list become -1 (excluded).
             ref.withUnsafeMutableBufferPointer { r in
@@ -65,12 +105,16 @@ public struct LabelPair {
             if pred[i] == LabelPair.noDataMark || ref[i] < 0 || ref[i] >= k {
                 pred[i] = -1
                 ref[i] = -1
+                agreement?[i] = 0
             } else if pred[i] >= k {
                 throw EvalError("\(predictionPath): class value \(pred[i]) at column \(i % w), row \(rows.lowerBound + i / w) is outside 0..<\(k) (\(classTable == nil ? "set --classes or --nodata" : "the class table's classes; a prediction holds class indices"))")
             }
         }
-        return (pred, ref)
+        return Strip(prediction: pred, reference: ref, agreement: agreement)
     }
+
+    /// The reference's band descriptions, which name a proportions reference's classes ("" where none).
+    func referenceBandNames() throws -> [String] { try (1...reference.bandCount).map { try reference.description(band: $0) } }
 
     /// Rows per strip so that a strip of W pixels holds about 4M pixels (bounded memory for any
     /// scene, few GDAL calls for small ones).
@@ -126,6 +170,56 @@ public struct LabelPair {
             y += n
         }
         return out
+    }
+
+    /// Rows `rows` of all `k` bands of a proportions raster: each pixel's arg-max class (first
+    /// maximum), `noDataMark` where a band is NODATA (its own or `extraNoData`) or non-finite or
+    /// every share is 0; and the normalised share of the class `prediction` holds there (0 where
+    /// excluded or the prediction is no class of 0..<k, which `readStrip` then rejects). A
+    /// negative share is an error naming the file, band and pixel.
+    static func readProportions(_ raster: Raster, bands k: Int, rows: Range<Int>, fileNoData: [Double?], extraNoData: Double?,
+                                prediction: [Int32]) throws -> (reference: [Int32], agreement: [Double]) {
+        let w = raster.width, total = rows.count * w
+        var ref = [Int32](repeating: noDataMark, count: total)
+        var agree = [Double](repeating: 0, count: total)
+        // Sub-strips keep the K-band Double staging buffer about 1M values.
+        let strip = max(1, min(rows.count, (1 << 20) / max(w * k, 1)))
+        var buf = [Double](repeating: 0, count: k * strip * w)
+        var y = rows.lowerBound
+        while y < rows.upperBound {
+            let n = min(strip, rows.upperBound - y), o = (y - rows.lowerBound) * w, plane = n * w
+            try buf.withUnsafeMutableBufferPointer { b in
+                // k × n × W, band outermost.
+                try raster.read(x: 0, y: y, width: w, height: n, bands: Array(1...k),
+                                into: UnsafeMutableBufferPointer(rebasing: b[0..<(k * plane)]))
+            }
+            try buf.withUnsafeBufferPointer { b in
+                try prediction.withUnsafeBufferPointer { pred in
+                    pixels: for i in 0..<plane {
+                        // A NaN NODATA never compares equal, but non-finite pixels are excluded anyway.
+                        for c in 0..<k {
+                            let v = b[c * plane + i]
+                            if v == fileNoData[c] || v == extraNoData || !v.isFinite { continue pixels }
+                        }
+                        var sum = 0.0, best = -Double.infinity, arg = 0
+                        for c in 0..<k {
+                            let v = b[c * plane + i]
+                            guard v >= 0 else {
+                                throw EvalError("\(raster.path): band \(c + 1) holds \(v) at column \(i % w), row \(y + i / w): a class share cannot be negative")
+                            }
+                            sum += v
+                            if v > best { best = v; arg = c }
+                        }
+                        guard sum > 0 else { continue }
+                        ref[o + i] = Int32(arg)
+                        let q = Int(pred[o + i])
+                        if q >= 0 && q < k { agree[o + i] = b[q * plane + i] / sum }
+                    }
+                }
+            }
+            y += n
+        }
+        return (ref, agree)
     }
 
     /// The reference raster's category names and colour table (band 1), through GDAL's own
