@@ -128,7 +128,7 @@ public struct ClassificationEvaluation {
 
     /// The summary, the per-class table and the confusion matrix (rows reference, columns predicted).
     public var text: String {
-        let m = metrics, k = m.classes
+        let m = metrics
         var s = "prediction \(predictionPath)\nreference  \(referencePath)\n"
         s += "pixels \(m.pixels) counted, \(excludedPixels) excluded (\(excludedMeaning))\n\n"
         s += ReportText.table(summaryRows)
