@@ -11,7 +11,11 @@
 # OUT/runs.jsonl and OUT/reduce.jsonl (one JSON object per line, with the machine's load), then
 # scaling_model.py fits the alpha-beta model and prints the tables (docs/scaling.md).
 #
-# usage: cluster/sim/scaling.sh [--quick] [--steps N] [--rates "1gbit 10gbit"] [--hosts "1 2 4"]
+# With --latency "0.1ms 1ms", the overlapped data-parallel run (the default across hosts) and the
+# round-robin run are repeated on links that also delay every packet by that much (tc netem); a
+# kernel without sch_netem cannot, and the script says so and goes on (docs/scaling.md).
+#
+# usage: cluster/sim/scaling.sh [--quick] [--steps N] [--rates "1gbit 10gbit"] [--hosts "1 2 4"] [--latency "0.1ms 1ms"]
 #                               [--kinds "dp dpb dpo dpo16 rr reduce"] [--out DIR]
 #   --kinds   what to measure (dp, dpb, dpo, dpo16: data-parallel as above, rr: round-robin, reduce: bench
 #             reduce); results of the other kinds already in OUT are kept
@@ -22,7 +26,7 @@ SIM=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$SIM/../.." && pwd)
 source "$SIM/common.sh"
 
-STEPS=8 RATES="1gbit 10gbit" HOSTS="1 2 4" OUT=$ROOT/out/scaling QUICK= KINDS="dp dpb dpo dpo16 rr reduce"
+STEPS=8 RATES="1gbit 10gbit" HOSTS="1 2 4" OUT=$ROOT/out/scaling QUICK= LATENCIES= LAT= KINDS="dp dpb dpo dpo16 rr reduce"
 SIZES="1000 100000 2000000 23500000"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,6 +36,7 @@ while [ $# -gt 0 ]; do
         --hosts) HOSTS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --kinds) KINDS=$2; shift 2 ;;
+        --latency) LATENCIES=$2; shift 2 ;;
         *) echo "usage: scaling.sh [--quick] [--steps N] [--rates \"1gbit 10gbit\"] [--hosts \"1 2 4\"] [--kinds \"dp dpb dpo dpo16 rr reduce\"] [--out DIR]" >&2; exit 2 ;;
     esac
 done
@@ -90,7 +95,7 @@ train() {
     mkdir -p "$OUT/runs/$name"
     cp "$SIM_STATE/host1/run-$name/metrics.jsonl" "$SIM_STATE/host1/run-$name/schedule.jsonl" "$OUT/runs/$name/"
     python3 "$SIM/scaling_model.py" summarize "$OUT/runs/$name" --kind "$kind" --hosts "$k" --rate "$rate" \
-        --load "$before / $(load)" >> "$OUT/runs.jsonl"
+        --load "$before / $(load)" ${LAT:+--latency "$LAT"} >> "$OUT/runs.jsonl"
     tail -1 "$OUT/runs.jsonl"
 }
 
@@ -128,5 +133,23 @@ for rate in $RATES; do
     done
     first=
 done
+
+# Added latency (tc netem on every host's egress): the default across hosts, and round-robin.
+for LAT in $LATENCIES; do
+    for rate in $RATES; do
+        for k in $HOSTS; do
+            [ "$k" != 1 ] || continue
+            if ! "$SIM/up.sh" "$k" --rate "$rate" --netem "delay $LAT" >/dev/null 2>"$OUT/netem.err"; then
+                echo "scaling.sh: latency not measured: $(grep -m1 netem "$OUT/netem.err" || tail -1 "$OUT/netem.err")" >&2
+                break 3
+            fi
+            for i in $(seq 1 "$k"); do cp "$OUT/data/shard_$(printf %03d $((i - 1))).h5" "$SIM_STATE/host$i/"; done
+            echo "== $k host(s), $rate, +$LAT latency (load $(load))"
+            ! want dpo || train "dpo-$k-$rate-$LAT" "$k" "$rate" dpo data_parallel "$k" "[$RESNET]" true 4 || true
+            ! want rr || train "rr-$k-$rate-$LAT" "$k" "$rate" rr round_robin 1 "[$RESNET, $MLP]" || true
+        done
+    done
+done
+LAT=
 "$SIM/down.sh"
 python3 "$SIM/scaling_model.py" fit "$OUT" | tee "$OUT/model.txt"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The arithmetic of cluster/sim/scaling.sh (see docs/scaling.md).
 
-  scaling_model.py summarize RUN_DIR --kind dp|rr --hosts K --rate R --load TEXT
+  scaling_model.py summarize RUN_DIR --kind dp|rr --hosts K --rate R --load TEXT [--latency 0.1ms]
       one JSON line for a run: steady-state samples/s, step time, the shares of the step in
       all-reduce and data wait; for round-robin the model transfers (time, bytes, share of the round).
   scaling_model.py fit OUT_DIR
@@ -48,11 +48,13 @@ def median(xs):
     return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
 
 
-def summarize(run_dir, kind, hosts, rate, load, skip=2):
+def summarize(run_dir, kind, hosts, rate, load, skip=2, latency=""):
     recs = steps_of(run_dir)
     steps = [o for o in recs if o.get("type") == "step"]
     moves = [o for o in recs if o.get("type") == "transfer"]
     res = {"kind": kind, "hosts": hosts, "rate": rate, "load": load, "models": {}}
+    if latency:
+        res["latency"] = latency  # added per packet with tc netem (not in the fit: see fit())
     for model in sorted({s["model"] for s in steps}):
         mine = [s for s in steps if s["model"] == model]
         # The first steps of each visit warm up loaders and caches.
@@ -154,6 +156,9 @@ def rate_bits(rate):
 
 def fit(out_dir):
     runs = [json.loads(l) for l in open(f"{out_dir}/runs.jsonl") if l.strip()]
+    # Runs on links with added latency (netem) are shown against the model, not fitted.
+    delayed = [r for r in runs if r.get("latency")]
+    runs = [r for r in runs if not r.get("latency")]
     reds = [json.loads(l) for l in open(f"{out_dir}/reduce.jsonl") if l.strip()]
     rates = sorted({r["rate"] for r in runs + reds if r["hosts"] > 1}, key=rate_bits)
     model = {"rates": {}}
@@ -228,6 +233,19 @@ def fit(out_dir):
           f"| {100 * m['data_wait_share']:.2f}% | {1e3 * m['allreduce_s_median']:.0f} / {1e3 * m['allreduce_s_min']:.0f} ms "
           f"| {1e3 * pred:.0f} / {1e3 * full:.0f} ms | {100 * e_raw:.0f}% | {100 * e_comm:.0f}% | {r['load']} |")
     P(f"\nCompute per step (1 host, median of step − all-reduce − data wait): {t_compute:.3f} s.")
+    if delayed:
+        P("\n## Measured with added latency (tc netem), against the model at the full link rate\n")
+        P("| hosts | link | latency | kind | samples/s | all-reduce per step (median) | model | E comm (measured) |")
+        P("|---|---|---|---|---|---|---|---|")
+        for r in sorted(delayed, key=lambda r: (r["hosts"], rate_bits(r["rate"]), r["latency"], r["kind"])):
+            fitted = model["rates"].get(r["rate"], {}).get("ring")
+            lat = float(r["latency"].rstrip("ms")) * 1e-3 if r["latency"].endswith("ms") else float(r["latency"].rstrip("us")) * 1e-6
+            for name, m in r["models"].items():
+                pred = overlap_exposed(r["hosts"], fitted["alpha_s"] + lat, 8 / rate_bits(r["rate"]), t_compute) \
+                    if fitted and r["kind"] == "dpo" else float("nan")
+                e = t_compute / (t_compute + m["allreduce_s_median"]) if r["kind"] == "dpo" else float("nan")
+                P(f"| {r['hosts']} | {r['rate']} | {r['latency']} | {r['kind']} ({name}) | {m['samples_per_s']:.1f} "
+                  f"| {1e3 * m['allreduce_s_median']:.0f} ms | {1e3 * pred:.0f} ms | {100 * e:.0f}% |")
 
     P("\n## bench reduce (fast mode: MPI time of the best step; exact: whole reduce) against the fitted ring model\n")
     P("| hosts | link | floats | fast MPI | model | exact reduce | load |")
@@ -325,7 +343,8 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if len(a) >= 2 and a[0] == "summarize":
         opt = {a[i][2:]: a[i + 1] for i in range(2, len(a) - 1, 2)}
-        print(json.dumps(summarize(a[1], opt["kind"], int(opt["hosts"]), opt["rate"], opt.get("load", ""))))
+        print(json.dumps(summarize(a[1], opt["kind"], int(opt["hosts"]), opt["rate"], opt.get("load", ""),
+                                   latency=opt.get("latency", ""))))
     elif len(a) == 2 and a[0] == "fit":
         fit(a[1])
     else:
