@@ -19,6 +19,17 @@ open class ScratchTestCase: XCTestCase {
     }
 }
 
+extension XCTestCase {
+    /// A fresh scratch directory, removed when the test ends (for test cases that need several,
+    /// or are not `ScratchTestCase`s).
+    public func scratch() throws -> String {
+        let d = NSTemporaryDirectory() + "rstrain-scratch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+}
+
 /// A named parameter spec with a normal initializer, for stores built by hand in tests.
 public func namedSpec(_ name: String, _ dims: [Int]) -> (name: String, spec: TensorSpec) {
     (name, TensorSpec(name, Shape(dims), .normal(std: 1)))

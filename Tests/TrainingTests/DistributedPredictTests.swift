@@ -8,13 +8,6 @@ import XCTest
 /// and tile repositories split by tile, each rank reading its own ({rank}-templated) copy.
 /// Models are the trained fixtures of PredictTests (U-Net) and PredictPatchTests (ResNet).
 final class DistributedPredictTests: XCTestCase {
-    func scratch() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-dpredict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     func predict(ranks: Int, _ args: [String]) throws -> ProcessResult {
         ranks == 0 ? try runProcess(try rstrainBinary(), ["predict"] + args, timeout: 600)
             : try TrainingRun.mpirun(ranks, ["predict"] + args, timeout: 600)

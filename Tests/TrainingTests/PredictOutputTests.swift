@@ -8,13 +8,6 @@ import XCTest
 
 /// predict's output options: COG layout, uint8 probabilities, the time-series mask override.
 final class PredictOutputTests: XCTestCase {
-    func scratch() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     /// `--cog`: gdalinfo reports LAYOUT=COG for the class map and probabilities, the classes
     /// and class names are those of the plain GeoTIFF, and no temporary file is left.
     func testCOGLayout() throws {
@@ -171,12 +164,6 @@ final class PredictSceneTests: XCTestCase {
         return (dir + "/data/shard_000.h5", FinalWeights.path(model: "scene", runDir: dir + "/run"))
     }
 
-    func scratch() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
 
     /// Softmax of the model run on one normalised 10×32×32 sample at `x`.
     func direct(_ weights: String, _ model: PredictionModel, _ x: [Float]) throws -> [Float] {

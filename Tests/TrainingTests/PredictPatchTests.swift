@@ -22,12 +22,6 @@ final class PredictPatchTests: XCTestCase {
 
     static var tile: String { TrainingRun.data + "/data/shard_000/tile_00" }
 
-    func scratch() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
 
     /// Every pixel's scores come from its own centred patch: windows of 32 px (overlap raised
     /// to 14) and one 128 px window give the same probabilities everywhere — a patch cut off

@@ -33,12 +33,6 @@ final class PredictPixelTests: XCTestCase {
         return (dir + "/data/shard_000", FinalWeights.path(model: "tempcnn", runDir: dir + "/run"))
     }
 
-    func scratch() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
 
     /// The class map covers the tile's grid; a pixel is 255 exactly when some date has NODATA
     /// there (the strict time-series mask), every other pixel has a class < 8; probabilities

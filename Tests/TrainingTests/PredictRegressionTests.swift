@@ -11,12 +11,6 @@ import XCTest
 final class PredictRegressionTests: XCTestCase {
     static var tile: String { TrainingRun.data + "/data/shard_000/tile_00" }
 
-    func scratch() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
 
     /// A DeepVel (1 residual block: receptive radius 4 px) with `outputs` channels, written to
     /// `dir` with the root attributes the trainer writes.

@@ -23,12 +23,6 @@ final class PredictTests: XCTestCase {
 
     func model() throws -> PredictionModel { try PredictionModel(path: try Self.weights.get()) }
 
-    func scratch() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
 
     /// Overlapping 64 px windows (inner borders of 28 px left out: more than the U-Net's
     /// receptive radius) give the scores of one 128 px window over the whole tile.
