@@ -76,11 +76,8 @@ public final class ForestMapper {
                 guard status.validFraction > 0 else { continue }
                 windows += 1
                 let m = sample.mask.data
-                // C×[T×]W×W planes normalised; band c's planes share its coefficients, masked pixels 0.
-                for q in 0..<planes {
-                    let c = q / (planes / grid.layout.channels), s = scale[c], o = offset[c]
-                    let src = sample.image.data + q * n
-                    for i in 0..<n { planar[q * n + i] = m[i] != 0 ? Float(Double(src[i]) * s + o) : 0 }
+                planar.withUnsafeMutableBufferPointer {
+                    sample.normalised(bands: grid.layout.channels, scale: scale, offset: offset, into: $0.baseAddress!)
                 }
                 let left = x + (x > 0 ? half : 0), right = min(i + 1 < xs.count ? x + w - half : x + w, gw)
                 planar.withUnsafeBufferPointer { pl in

@@ -114,7 +114,7 @@ public final class SceneLabeller {
         let reader = WindowReader(grid: grid)
         defer { reader.close() }
         let sample = reader.makeSample()
-        let n = w * w, planes = grid.layout.imageShape.count / n, dates = planes / grid.layout.channels
+        let n = w * w, planes = grid.layout.imageShape.count / n
         let (scale, offset) = model.normalization.coefficients(bands: grid.layout.channels)
         let input = executor.value(net.input)
         var labels = [UInt8](repeating: 255, count: nx * ny)
@@ -134,12 +134,7 @@ public final class SceneLabeller {
                 let status = try reader.read(WindowRef(tile: ti, x: i * st, y: j * st, size: w), into: sample)
                 guard status.validFraction > 0, 1 - status.validFraction <= maxNodataFraction else { continue }
                 // Normalised as in training: masked pixels (or missing dates) are 0.
-                let d = input.data + pending.count * planes * n, m = sample.mask.data
-                for q in 0..<planes {
-                    let c = q / dates, s = scale[c], o = offset[c], src = sample.image.data + q * n, dq = d + q * n
-                    let vm = sample.dateMask.map { $0.data + (q % dates) * n } ?? m
-                    for p in 0..<n { dq[p] = vm[p] != 0 ? Float(Double(src[p]) * s + o) : 0 }
-                }
+                sample.normalised(bands: grid.layout.channels, scale: scale, offset: offset, into: input.data + pending.count * planes * n)
                 pending.append(j * nx + i)
                 if pending.count == batch { flush() }
             }

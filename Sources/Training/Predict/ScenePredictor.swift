@@ -196,15 +196,7 @@ public final class ScenePredictor {
                     let d = masks + b * no
                     for oy in 0..<wo { for ox in 0..<wo { d[oy * wo + ox] = m[(oy / f) * w + ox / f] } }
                 }
-                // C×[T×]W×W planes; band c's planes share its coefficients, masked pixels stay 0
-                // (and, without the strict time-series mask, pixels missing at that date).
-                let dates = planes / grid.layout.channels
-                for q in 0..<planes {
-                    let c = q / dates, s = scale[c], o = offset[c]
-                    let vm = sample.dateMask.map { $0.data + (q % dates) * n } ?? m
-                    let src = sample.image.data + q * n, d = dst + q * n
-                    for p in 0..<n { d[p] = vm[p] != 0 ? Float(Double(src[p]) * s + o) : 0 }
-                }
+                sample.normalised(bands: grid.layout.channels, scale: scale, offset: offset, into: dst)
                 guard pixels else {
                     slots.append(x)
                     if slots.count == batch { run(slots, y: y); slots = [] }
