@@ -29,9 +29,19 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine"], path: "Sources/Models"),
         .target(name: "DataIO", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/DataIO"),
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
-        .target(name: "Training", dependencies: ["Engine", "Models", "DataIO", "Distributed", "CGDAL"], path: "Sources/Training"),
+        // What every mode of a run shares: its config, placement and schedule, shards, model replicas,
+        // checkpoint and weights files, metric records.
+        .target(name: "Experiment", dependencies: ["Engine", "Models", "DataIO", "Distributed"], path: "Sources/Experiment"),
+        .target(name: "Forest", dependencies: ["Engine", "DataIO", "Distributed", "Experiment"], path: "Sources/Forest"),
+        .target(name: "Training", dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest"],
+                path: "Sources/Training"),
+        .target(name: "Prediction", dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest"],
+                path: "Sources/Prediction"),
+        .target(name: "Evaluation", dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest"],
+                path: "Sources/Evaluation"),
         .executableTarget(name: "rstrain",
-                          dependencies: ["Engine", "Models", "DataIO", "Distributed", "Training",
+                          dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest", "Training",
+                                         "Prediction", "Evaluation",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
@@ -42,7 +52,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "TestSupport"], path: "Tests/DataIOTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"], path: "Tests/DistributedTests"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], path: "Tests/TrainingTests"),
+        .testTarget(name: "TrainingTests", dependencies: ["Experiment", "Forest", "Training", "Prediction", "Evaluation",
+                                                           "TestSupport"], path: "Tests/TrainingTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"], path: "Tests/CLITests"),
     ]
 )

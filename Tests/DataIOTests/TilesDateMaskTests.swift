@@ -82,13 +82,6 @@ final class TilesDateMaskTests: XCTestCase {
         } }
         XCTAssertEqual(s.validPixels, 63)
 
-        // Per-pixel sequences keep the pixel with its dates.
-        let seq = PixelSequences(s)
-        XCTAssertEqual(seq.count, 63)
-        let i = try XCTUnwrap(seq.pixels.firstIndex(of: 1 * 8 + 2))
-        XCTAssertEqual(Array(seq.dates![(i * 3)..<(i * 3 + 3)]), [1, 0, 1])
-        XCTAssertEqual(Array(seq.values[(i * 6)..<(i * 6 + 6)]), [want(0, 0, 1, 2), 0, want(0, 2, 1, 2), want(1, 0, 1, 2), 0, want(1, 2, 1, 2)])
-
         // A quarter turn moves the date mask with the image.
         let turned = r.makeSample()
         try r.read(g.windows[0], into: turned, augmentation: Augmentation(rotations: 1))

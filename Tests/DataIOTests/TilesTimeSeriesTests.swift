@@ -47,15 +47,6 @@ final class TilesTimeSeriesTests: XCTestCase {
             XCTAssertEqual(got, want, "c \(c) t \(t) (\(y), \(x))")
         } } } }
 
-        let seq = PixelSequences(s)
-        XCTAssertEqual(seq.shape.dims, [63, 2, 3])
-        XCTAssertEqual(seq.count, 63)
-        XCTAssertFalse(seq.pixels.contains(10))
-        let i = try XCTUnwrap(seq.pixels.firstIndex(of: 5 * 8 + 7))
-        XCTAssertEqual(Array(seq.values[(i * 6)..<(i * 6 + 6)]),
-                       [Self.value(0, 0, 5, 7), Self.value(0, 1, 5, 7), Self.value(0, 2, 5, 7),
-                        Self.value(1, 0, 2, 3), Self.value(1, 1, 2, 3), Self.value(1, 2, 2, 3)])
-        XCTAssertEqual(seq.hardLabels?[i], 1)
     }
 
     func testDatesMustHaveTheSameBands() throws {

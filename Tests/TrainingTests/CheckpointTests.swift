@@ -4,6 +4,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Training
+@testable import Experiment
 
 /// Checkpoints on real files: bit-for-bit round trips, pruning, damaged files skipped for the
 /// previous one, h5py reading the layout the doc comment promises, final weights files.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Training
+@testable import Prediction
 
 /// Class-map colours: the ISPRS benchmark's six classes get its colours (white impervious
 /// surfaces, blue buildings, cyan low vegetation, green trees, yellow cars, red clutter), in the

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Training
+@testable import Evaluation
 
 /// `rstrain eval --class-table`: a reference holding a repository's label values (1…3, NODATA 0)
 /// scored against a prediction holding class indices (0…2, NODATA 255), as `rstrain predict`

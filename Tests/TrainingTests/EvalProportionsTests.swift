@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Training
+@testable import Evaluation
 
 /// `rstrain eval` against a proportions ("multi-hot") reference: one band per class, band c the
 /// share of class c in the pixel at any scale. Its majority class is the reference of every

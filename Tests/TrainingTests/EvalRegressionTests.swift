@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Training
+@testable import Evaluation
 
 /// A 2×2, two-band float pair with NODATA -9999 in the prediction's band 2, by hand:
 /// band 1: reference 1 2 3 4, prediction 1 3 2 6 → errors 0 1 −1 2: SSE 6, RMSE √(6/4),

@@ -5,6 +5,7 @@ import XCTest
 @testable import Training
 #if canImport(FoundationXML)
 import FoundationXML
+@testable import Evaluation
 #endif
 
 /// The report files of `rstrain eval` (the figures are those worked out in EvalMetricsTests)

@@ -1,5 +1,6 @@
 @testable import Training
 import XCTest
+@testable import Experiment
 
 /// ClassTally on hand-made logits and references (values worked out in the comments).
 final class EvalSoftTests: XCTestCase {

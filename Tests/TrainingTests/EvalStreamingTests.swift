@@ -4,6 +4,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Training
+@testable import Evaluation
 
 /// Eval reads scenes a strip of rows at a time. Every strip size must give exactly the figures
 /// of the whole scene at once: the hand-counted 4×4 pair one row per strip, and a random

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+@testable import Distributed
 
 /// Every run config in configs/ is checked by `inspect` on the data its README says to make,
 /// then trained briefly on 2 ranks (one epoch, short rounds) to the end.

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 @testable import Training
 import XCTest
+@testable import Forest
 
 /// `rstrain baseline` end to end on the synthetic shards: on 1 rank and under mpirun on 2, it
 /// beats chance by far and grows the same forest (per-shard samples and seeds).

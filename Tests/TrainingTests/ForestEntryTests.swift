@@ -4,6 +4,8 @@ import Foundation
 import TestSupport
 @testable import Training
 import XCTest
+@testable import Experiment
+@testable import Prediction
 
 /// A `"random_forest"` entry in the run config: parsed with named errors, grown by the real
 /// trainer under real mpirun next to a tiny U-Net, written as final/<name>.h5, scored by

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 @testable import Training
 import XCTest
+@testable import Forest
 
 /// The random forest on small hand-made problems: separable classes, XOR, seeds, JSON.
 final class ForestTreeTests: XCTestCase {

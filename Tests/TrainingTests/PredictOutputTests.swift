@@ -5,6 +5,8 @@ import Models
 import TestSupport
 import Training
 import XCTest
+@testable import Experiment
+@testable import Prediction
 
 /// predict's output options: COG layout, uint8 probabilities, the time-series mask override.
 final class PredictOutputTests: XCTestCase {

@@ -5,6 +5,8 @@ import Models
 import TestSupport
 import Training
 import XCTest
+@testable import Experiment
+@testable import Prediction
 
 /// `rstrain predict` with a patch classifier: the tests' tiny ResNet ("head": "pixel", 15×15
 /// patches) trained by the real trainer on synthetic Sentinel-2 tiles, run on the patch

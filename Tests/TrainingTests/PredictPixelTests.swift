@@ -5,6 +5,8 @@ import Models
 import TestSupport
 import Training
 import XCTest
+@testable import Experiment
+@testable import Prediction
 
 /// `rstrain predict` with a pixel classifier: a tiny TempCNN trained by the real trainer on a
 /// synthetic Landsat time series (4 dates, clouds as NODATA), then run on every pixel of a tile.

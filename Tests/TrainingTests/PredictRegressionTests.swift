@@ -4,6 +4,9 @@ import Models
 import TestSupport
 import Training
 import XCTest
+@testable import Distributed
+@testable import Experiment
+@testable import Prediction
 
 /// `rstrain predict` with dense regression models (DeepVel, same grid and super-resolution):
 /// a small DeepVel built from its spec, saved as the trainer saves final weights, run over a

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import Training
 import XCTest
+@testable import Experiment
 
 /// `rstrain predict --input SCENE.tif` on the real Landsat 7 ETM+ scene (r-cran-stars'
 /// L7_ETMs.tif, 6 bands, 349×352 at 28.5 m): a U-Net trained by the real trainer on that scene as

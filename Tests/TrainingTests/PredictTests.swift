@@ -4,6 +4,8 @@ import Models
 import TestSupport
 import Training
 import XCTest
+@testable import Experiment
+@testable import Prediction
 
 /// `rstrain predict` on a tiny U-Net trained by the real trainer on synthetic Sentinel-2 tiles
 /// (128×128 px at 10 m, NODATA along the swath edge).

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+@testable import Distributed
 
 /// Exact reduction across real ranks, driven through `rstrain bench reduce --check`: a fixed set
 /// of terms, each owned by a scrambled rank (odd ranks add theirs in reverse order). The exact

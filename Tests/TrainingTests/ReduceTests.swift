@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import XCTest
 @testable import Training
+@testable import Distributed
 
 /// GradientReducer in one process (comm nil). Across ranks: ReduceMPITests.
 final class ReduceTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Training
+@testable import Experiment
 
 final class ReportJSONLTests: ScratchTestCase {
     func text(_ path: String) -> String { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }

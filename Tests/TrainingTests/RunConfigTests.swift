@@ -1,6 +1,7 @@
 import Engine
 import XCTest
 @testable import Training
+@testable import Experiment
 
 final class RunConfigTests: XCTestCase {
     let base: [String: Any] = [

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Training
+@testable import Experiment
 
 final class ScheduleTests: XCTestCase {
     func testRoundRobinVisitsEveryGroupOncePerEpoch() {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Training
+import Engine
+import Forest
 
 struct BaselineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

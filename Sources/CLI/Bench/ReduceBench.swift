@@ -3,6 +3,8 @@ import Distributed
 import Engine
 import Foundation
 import Training
+import Models
+import Experiment
 
 /// `rstrain bench reduce` options (an option group of `bench`).
 struct ReduceBenchOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import DataIO
 import Engine
 import Foundation
+import Distributed
 
 /// Checks one rank makes on its own: BLAS computes, GDAL and HDF5 write and read back.
 enum LocalChecks {

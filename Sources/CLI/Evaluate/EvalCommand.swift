@@ -2,6 +2,7 @@ import ArgumentParser
 import Distributed
 import Foundation
 import Training
+import Evaluation
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,9 @@ import DataIO
 import Distributed
 import Foundation
 import Training
+import Models
+import Forest
+import Prediction
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

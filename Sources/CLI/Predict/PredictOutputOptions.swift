@@ -2,6 +2,7 @@ import ArgumentParser
 import DataIO
 import Foundation
 import Training
+import Prediction
 
 extension RasterOutputOptions.ProbabilityType: ExpressibleByArgument {}
 

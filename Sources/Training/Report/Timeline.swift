@@ -1,4 +1,5 @@
 import Foundation
+import Experiment
 
 /// One rank's timeline in the Chrome trace format, for Perfetto (ui.perfetto.dev) or
 /// chrome://tracing: spans of compute, data wait, all-reduce, model transfer, checkpoint and

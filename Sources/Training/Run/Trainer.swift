@@ -2,6 +2,8 @@ import DataIO
 import Distributed
 import Engine
 import Foundation
+import Models
+import Experiment
 
 /// `rstrain CONFIG.json`: the same code on every rank, with a world of one rank or many.
 ///

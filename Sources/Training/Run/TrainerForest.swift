@@ -1,6 +1,8 @@
 import DataIO
 import Engine
 import Foundation
+import Experiment
+import Forest
 
 extension Trainer {
     /// The config's random_forest entries, before the neural schedule starts: every rank grows
@@ -29,7 +31,7 @@ extension Trainer {
                 say("rstrain: \(mc.name): reusing \(path) (same random_forest spec, data and seed)")
             } else {
                 // Not under the watchdog: growing is long computation, not a stall.
-                let grown = try Baseline.grow(setup, options: spec.options(seed: cfg.seed), label: "rstrain: \(mc.name)", say: say)
+                let grown = try Baseline.grow(setup, options: Baseline.Options(spec, seed: cfg.seed), label: "rstrain: \(mc.name)", say: say)
                 forest = grown.forest
                 shards = grown.shards.map { ["name": $0.name, "training_pixels": $0.pixels, "trees": $0.trees] }
             }

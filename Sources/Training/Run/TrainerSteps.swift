@@ -2,6 +2,8 @@ import DataIO
 import Distributed
 import Engine
 import Foundation
+import Models
+import Experiment
 
 extension Trainer {
     /// A micro-batch of a visit: where it comes from and which rank computes it.

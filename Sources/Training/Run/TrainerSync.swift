@@ -2,6 +2,7 @@ import DataIO
 import Distributed
 import Engine
 import Foundation
+import Experiment
 
 extension Trainer {
     /// A sync point: reports to rank 0, its decision back. Returns true when the run must stop.

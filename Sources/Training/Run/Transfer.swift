@@ -1,6 +1,7 @@
 import Distributed
 import Engine
 import Foundation
+import Experiment
 
 /// Moves models between groups: the holding group's leader (lowest rank) sends weights,
 /// running statistics and optimizer state point to point to the new group's leader, which

@@ -1,0 +1,93 @@
+import Engine
+import Foundation
+import Models
+
+/// One entry of `models`: a named model spec with its optimizer and schedule.
+public struct ModelConfig: @unchecked Sendable {
+    public enum OptimizerKind: String, Sendable { case sgd, adam, adamw }
+
+    public var name: String
+    /// The builder's JSON (inline, or read from the file `model` names).
+    public var spec: [String: Any]
+    public var optimizer: OptimizerKind
+    public var momentum: Float
+    public var weightDecay: Float
+    public var schedule: LRSchedule
+    /// Per-class loss weights (classification), nil: all 1.
+    public var classWeights: [Float]?
+    /// A `"random_forest"` entry: grown at the start of the run, outside the neural schedule
+    /// (its optimizer fields keep their defaults and are unused).
+    public var forest: ForestSpec?
+
+    public init(_ json: [String: Any], index i: Int, file: String, defaults: [String: Any]?) throws {
+        let here = "models[\(i)]"
+        var r = ConfigReader(json, path: here, file: file)
+        name = try r.string("name")
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw r.error("name", "must be letters, digits, '-', '_' or '.', got '\(name)'")
+        }
+        if let path = json["model"] as? String {
+            _ = try r.string("model")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw r.error("model", "names the file '\(path)', which cannot be read")
+            }
+            guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw r.error("model", "names '\(path)', which is not a JSON object")
+            }
+            spec = obj
+        } else {
+            spec = try r.object("model")
+        }
+        if spec["arch"] as? String == "random_forest" {
+            forest = try ForestSpec(spec, path: "\(here).model", file: file)
+            // A forest has no optimizer: giving it one is a mistake worth naming.
+            for k in ["optimizer", "class_weights"] where json[k] != nil {
+                throw r.error(k, "does not apply to a random_forest model")
+            }
+            (optimizer, momentum, weightDecay, schedule) = (.adam, 0, 0, .constant(lr: 1e-3))
+            try r.rejectUnknown()
+            return
+        }
+        do { _ = try ModelSpec.parse(spec) } catch let e as ConfigError {
+            throw ConfigError(key: "\(here).model.\(e.key)", "\(e.message) (\(e.context))", context: file)
+        }
+        // Optimizer: the model's own, else the run's default section, else Adam at 1e-3.
+        let opt = try r.optionalObject("optimizer") ?? defaults ?? [:]
+        let optPath = json["optimizer"] != nil ? "\(here).optimizer" : "optimizer"
+        var o = ConfigReader(opt, path: optPath, file: file)
+        optimizer = try o.choice("type", default: .adam)
+        momentum = Float(try o.double("momentum", default: optimizer == .sgd ? 0.9 : 0))
+        weightDecay = Float(try o.double("weight_decay", default: 0))
+        guard momentum >= 0, momentum < 1 else { throw o.error("momentum", "must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0 else { throw o.error("weight_decay", "must be ≥ 0, got \(weightDecay)") }
+        if optimizer == .adam, momentum != 0 { throw o.error("momentum", "applies to sgd only") }
+        let lr = try o.double("lr", default: 1e-3)
+        guard lr > 0, lr.isFinite else { throw o.error("lr", "must be > 0, got \(lr)") }
+        if let s = try o.optionalObject("schedule") {
+            do { schedule = try LRSchedule(json: s) } catch let e as ConfigError {
+                throw ConfigError(key: "\(optPath).schedule.\(e.key)", e.message, context: file)
+            }
+            if o.has("lr") { throw o.error("lr", "cannot be given with 'schedule' (the schedule sets the rate)") }
+        } else {
+            schedule = .constant(lr: Float(lr))
+        }
+        try o.rejectUnknown()
+        if let w = try r.array("class_weights") {
+            let v = w.compactMap { ($0 as? NSNumber)?.floatValue }
+            guard v.count == w.count, v.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+                throw r.error("class_weights", "must be a list of numbers ≥ 0")
+            }
+            classWeights = v
+        }
+        try r.rejectUnknown()
+    }
+
+    /// A fresh optimizer for a store of `count` parameters.
+    public func makeOptimizer(count: Int) throws -> any Optimizer {
+        switch optimizer {
+        case .sgd: return try SGD(parameterCount: count, momentum: momentum, weightDecay: weightDecay)
+        case .adam: return try Adam(parameterCount: count, weightDecay: weightDecay)
+        case .adamw: return try AdamW(parameterCount: count, weightDecay: weightDecay)
+        }
+    }
+}
