@@ -37,7 +37,7 @@ let package = Package(
                 path: "Sources/Training"),
         .target(name: "Prediction", dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest"],
                 path: "Sources/Prediction"),
-        .target(name: "Evaluation", dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest"],
+        .target(name: "Evaluation", dependencies: ["Engine", "DataIO", "Distributed", "Experiment", "Forest"],
                 path: "Sources/Evaluation"),
         .executableTarget(name: "rstrain",
                           dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest", "Training",

@@ -120,7 +120,4 @@ public enum MPIRuntime {
         if MPI_Get_processor_name(&buf, &len) != MPI_SUCCESS { return ProcessInfo.processInfo.hostName }
         return String(cString: buf)
     }
-
-    /// Wall-clock seconds (MPI_Wtime).
-    public static func wtime() -> Double { MPI_Wtime() }
 }

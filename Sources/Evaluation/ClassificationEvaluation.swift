@@ -82,11 +82,11 @@ public struct ClassificationEvaluation {
         // table's, come from the prediction (the reference's colour table is band 1's only).
         let names: [String]?, colors: [String]?
         if let t = classTable {
-            (names, colors) = (t.names, LabelPair.categories(prediction, classes: k).1)
+            (names, colors) = (t.names, Raster.categories(prediction, classes: k).colors)
         } else if pair.proportionBands != nil {
-            (names, colors) = (try pair.referenceBandNames(), LabelPair.categories(prediction, classes: k).1)
+            (names, colors) = (try pair.referenceBandNames(), Raster.categories(prediction, classes: k).colors)
         } else {
-            (names, colors) = LabelPair.categories(reference, classes: k)
+            (names, colors) = Raster.categories(reference, classes: k)
         }
         classLabels = (0..<k).map { c in
             if let n = names?[c], !n.isEmpty { return n }

@@ -1,4 +1,5 @@
 import Foundation
+import Experiment
 
 /// The learning curves of a run, read from RUN_DIR/metrics.jsonl: training loss per model over
 /// its global step, validation accuracy (and loss) per model per round.
@@ -41,15 +42,18 @@ public struct RunCurves {
             }
             guard let type = o["type"] as? String, type == "step" || type == "validation" else { continue }
             guard let model = o["model"] as? String else { throw EvalError("\(path):\(i + 1): \(type) record has no \"model\"") }
-            if type == "step" {
-                guard let step = number(o["global_step"]) else { throw EvalError("\(path):\(i + 1): step record has no numeric \"global_step\"") }
+            func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+            switch MetricRecord(json: o) {
+            case .step(let s):
+                guard number(o["global_step"]) != nil else { throw EvalError("\(path):\(i + 1): step record has no numeric \"global_step\"") }
                 note(model)
-                if let l = number(o["loss"]) { loss[model, default: []].append(Point(x: step, y: l)) }
-            } else {
-                guard let round = number(o["round"]) else { throw EvalError("\(path):\(i + 1): validation record has no numeric \"round\"") }
+                if let l = finite(s.loss) { loss[model, default: []].append(Point(x: Double(s.globalStep), y: l)) }
+            case .validation(let v):
+                guard number(o["round"]) != nil else { throw EvalError("\(path):\(i + 1): validation record has no numeric \"round\"") }
                 note(model)
-                vals[model, default: []].append(Validation(round: Int(round), loss: number(o["loss"]),
-                                                           accuracy: number(o["accuracy"]), isFinal: o["final"] as? Bool ?? false))
+                vals[model, default: []].append(Validation(round: v.round, loss: finite(v.loss), accuracy: finite(v.overallAccuracy),
+                                                           isFinal: v.final))
+            default: continue
             }
         }
         guard !models.isEmpty else { throw EvalError("\(path): holds no step or validation records") }

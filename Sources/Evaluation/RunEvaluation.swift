@@ -46,7 +46,7 @@ public struct RunEvaluation {
             throw EvalError("\(configPath): --soft needs proportions as the reference, but data.labels gives hard labels")
         }
         // The trainer's BLAS threads: the same arithmetic, hence the same arg-max.
-        BLAS.threads = cfg.threads ?? (cfg.reduction == .exact ? 1 : BLASCore.defaultThreads(requested: nil))
+        BLAS.threads = cfg.blasThreads
         // Neural models by index, forests after them (index ≥ models.count).
         let chosen = models.isEmpty ? Array(names.indices) : models.map { names.firstIndex(of: $0)! }
         return try chosen.map { i in
@@ -107,16 +107,11 @@ public struct RunEvaluation {
     }
 
     /// The names of the first shard's class table (its shard.json "classes", named as the
-    /// trainer and predict name them) when the data are tiles whose table has `k` classes; else
-    /// the class numbers. Only the names are read, so a shard this rank cannot see just falls
-    /// back to numbers.
+    /// trainer and predict name them, from the catalog) when the data are tiles whose table has
+    /// `k` classes; else the class numbers.
     static func classLabels(_ setup: RunSetup, classes k: Int) -> [String] {
-        let numbers = (0..<k).map(String.init), cfg = setup.config
-        guard cfg.data.kind == .tiles, let first = cfg.data.shards.first else { return numbers }
-        let dir = first.path(host: setup.world.hostname, rank: setup.world.rank)
-        let file = (dir as NSString).appendingPathComponent(TileRepository.manifestName)
-        guard FileManager.default.fileExists(atPath: file), let m = try? ShardManifest.read(file),
-              let c = m.classes, c.count == k else { return numbers }
-        return c.map { $0.name ?? "class \(Int($0.value))" }
+        let numbers = (0..<k).map(String.init)
+        guard setup.config.data.kind == .tiles, let names = setup.catalog.first?.classNames, names.count == k else { return numbers }
+        return names
     }
 }

@@ -36,32 +36,15 @@ public enum Baseline {
     }
 
     public static func main(configPath: String, options: Options) -> Int32 {
-        do {
-            _ = try MPIRuntime.initialize(threadLevel: .funneled)
-            let world = Communicator.world
-            let prefix = world.rank == 0 ? "" : "[rank \(world.rank) \(world.hostname)] "
-            let say: (String) -> Void = { line in
-                let out = world.rank == 0 ? stdout : stderr
-                fputs(prefix + line + "\n", out)
-                fflush(out)
-            }
-            let status: Int32
+        MPIJob.run("rstrain") { world in
+            let say = MPIJob.speaker(world)
             do {
                 let setup = try RunSetup.make(configPath: configPath, world: world)
-                status = try run(setup, options: options, say: say)
+                return try run(setup, options: options, say: say)
             } catch let f as RunSetup.Failed {
-                if world.rank == 0 {
-                    say("rstrain: \(f.problems.count) problem\(f.problems.count == 1 ? "" : "s") before the baseline:")
-                    for p in f.problems { say("  - " + p) }
-                }
-                status = 2
+                f.report("before the baseline", rank: world.rank, say: say)
+                throw SharedFailure([], status: 2)  // printed above, on the baseline's output
             }
-            try MPIRuntime.finalize()
-            return status
-        } catch {
-            fputs("rstrain: \(error)\n", stderr)
-            if MPIRuntime.isInitialized, Communicator.world.size > 1 { Communicator.world.abort(code: 1) }
-            return 1
         }
     }
 

@@ -22,7 +22,7 @@ public struct BaselineFigures {
             ["class": c, "pixels": p.referencePixels, "predicted": p.predictedPixels, "correct": rows[c][c],
              "recall": p.recall ?? .nan, "precision": p.precision ?? .nan, "f1": p.f1 ?? .nan, "iou": p.iou ?? .nan]
         }
-        return ["accuracy": accuracy, "kappa": m.kappa ?? .nan, "mean_iou": m.meanIoU ?? .nan,
+        return ["overall_accuracy": accuracy, "kappa": m.kappa ?? .nan, "mean_iou": m.meanIoU ?? .nan,
                 "pixels": total, "correct": correct, "classes": k, "chance": 1 / Double(k),
                 "confusion": rows, "per_class": perClass]
     }

@@ -46,10 +46,10 @@ public final class ForestMapper {
         let plan = grid.plans[ti]
         let (gw, gh, k) = (plan.grid.width, plan.grid.height, forest.classes)
         let table = try? repository.classTable(for: plan.tile, count: k)
-        let names = table?.names ?? (0..<k).map { "class \($0)" }
+        let names = model.classNames(table: table)
         let classes = try StripRasterWriter<UInt8>(output, grid: plan.grid, projection: plan.tile.crs, bands: 1, noData: 255,
                                                    cog: outputOptions.cog)
-        try classes.setClasses(colours: ClassPalette.table(names: names), names: names)
+        try classes.setClasses(colours: model.palette(names: names), names: names)
         let probs = try probabilities.map {
             try StripRasterWriter<Float>($0, grid: plan.grid, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,
                                          cog: outputOptions.cog, quantized: outputOptions.probabilities == .uint8)

@@ -2,98 +2,50 @@ import DataIO
 import Engine
 import Foundation
 import Models
+import Experiment
 
 /// A trained model as `rstrain predict` loads it: a final weights file (`FinalWeights`) with
 /// the root attributes the trainer writes (`rstrain_model`, `rstrain_data`,
 /// `rstrain_normalization`, JSON texts) that say how the model saw its data.
 public struct PredictionModel: @unchecked Sendable {
     public let path: String
-    /// The model spec (as in the run config's `models[i].model`).
-    public let spec: [String: Any]
-    public let arch: String
-    /// Band names in channel order (nil: the training data had none; every tile band is read).
-    public let bands: [String]?
-    /// Training window side, target resolution (nil: the finest band's), resampling.
+    /// What the weights file says of the data the model was trained on.
+    public let metadata: WeightsMetadata
+    /// The training window side (a scene model's: its sample's).
     public let window: Int
-    public let resolution: Double?
-    public let resampling: TileOptions.Resampling
-    public let classes: Int
-    /// The training sample's image shape, C×W×W or C×T×W×W.
-    public let sample: [Int]
-    public let normalization: Normalization
-    /// The training data's kind: "tiles", "so2sat" or "chips" (the last two label whole samples).
-    public let dataKind: String
-    /// So2Sat modality (sen1, sen2, both) for models trained on So2Sat files.
-    public let modality: String?
-    /// Time series: whether training masked a pixel missing at any date (strict; files written
-    /// before this was recorded were strict).
-    public let maskAnyDate: Bool
+
+    public var spec: [String: Any] { metadata.spec }
+    public var arch: String { metadata.arch }
+    public var bands: [String]? { metadata.bands }
+    public var resolution: Double? { metadata.resolution }
+    public var resampling: TileOptions.Resampling { metadata.resampling }
+    public var classes: Int { metadata.classes }
+    public var sample: [Int] { metadata.sample }
+    public var normalization: Normalization { metadata.normalization }
+    public var dataKind: String { metadata.dataKind }
+    public var modality: String? { metadata.modality }
+    public var maskAnyDate: Bool { metadata.maskAnyDate }
     /// A scene classifier: one class vector per sample (trained on So2Sat or chips), applied by
     /// `SceneLabeller` to windows or chips rather than by `ScenePredictor` to pixels.
     public var isScene: Bool { dataKind != "tiles" }
 
-    public init(path: String) throws {
-        self.path = path
-        let file = try HDF5File(path, mode: .readOnly)
-        defer { try? file.close() }
-        func object(_ key: String) throws -> [String: Any] {
-            guard let text = try file.stringAttribute(key) else {
-                throw DataError(path: path, object: "attribute \(key)", "missing: not a final weights file written by rstrain train (run_dir/final/<model>.h5)")
-            }
-            guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                throw DataError(path: path, object: "attribute \(key)", "is not a JSON object")
-            }
-            return o
-        }
-        spec = try object("rstrain_model")
-        let data = try object("rstrain_data"), norm = try object("rstrain_normalization")
-        arch = spec["arch"] as? String ?? "?"
-        func fail(_ m: String) -> DataError { DataError(path: path, object: "attribute rstrain_data", m) }
-        let kind = data["kind"] as? String ?? "tiles"
-        guard ["tiles", "so2sat", "chips"].contains(kind) else { throw fail("unknown data \"kind\" '\(kind)' (tiles, so2sat or chips)") }
-        dataKind = kind
-        modality = data["modality"] as? String
-        maskAnyDate = data["mask_any_date"] as? Bool ?? true
-        guard let w = (data["window"] as? NSNumber)?.intValue, w > 0 else { throw fail("has no positive \"window\"") }
-        // Regression data may have no classes (0); classifiers are checked against it in `build`.
-        guard let k = (data["classes"] as? NSNumber)?.intValue, k >= 0 else { throw fail("has no \"classes\" count") }
-        guard let s = data["sample"] as? [NSNumber], s.count == 3 || s.count == 4 else { throw fail("has no C×W×W or C×T×W×W \"sample\"") }
-        classes = k
-        sample = s.map(\.intValue)
-        // A scene model's window is its sample (the tile window setting meant nothing to it).
-        window = kind == "tiles" ? w : sample.last!
-        bands = data["bands"] as? [String]
-        resolution = (data["resolution"] as? NSNumber)?.doubleValue
-        guard let r = TileOptions.Resampling(rawValue: data["resampling"] as? String ?? "bilinear") else {
-            throw fail("unknown \"resampling\" '\(data["resampling"] ?? "")'")
-        }
-        resampling = r
-        normalization = try Self.normalization(norm, path: path, bands: sample[0])
+    /// Class names for maps and reports: the tile's class table where it has one, else the
+    /// names training recorded, else numbers.
+    public func classNames(table: ClassTable?) -> [String] {
+        table?.names ?? metadata.classNames ?? (0..<classes).map { "class \($0)" }
     }
 
-    static func normalization(_ o: [String: Any], path: String, bands c: Int) throws -> Normalization {
-        func fail(_ m: String) -> DataError { DataError(path: path, object: "attribute rstrain_normalization", m) }
-        func numbers(_ key: String) throws -> [Double] {
-            guard let v = o[key] as? [NSNumber], v.count == 1 || v.count == c else {
-                throw fail("\"\(key)\" must list 1 or \(c) numbers")
-            }
-            return v.map(\.doubleValue)
-        }
-        switch o["type"] as? String {
-        case "none": return .identity
-        case "affine":
-            return .affine(scale: try numbers("scale").map(Float.init), offset: try numbers("offset").map(Float.init))
-        case "statistics":
-            let mean = try numbers("mean"), std = try numbers("std")
-            guard mean.count == c, std.count == c else { throw fail("\"mean\" and \"std\" must list \(c) numbers") }
-            // Rebuild the statistics from mean and std (one "sample" each: m2 = std²).
-            var s = BandStatistics(bands: c)
-            s.count = [Double](repeating: 1, count: c)
-            s.mean = mean
-            s.m2 = std.map { $0 * $0 }
-            return .statistics(s)
-        default: throw fail("unknown \"type\" '\(o["type"] ?? "")' (statistics, affine or none)")
-        }
+    /// The colour table for a map of classes `names`: the colours training recorded for these
+    /// names, else the palette's (ISPRS colours for its six classes).
+    public func palette(names: [String]) -> [(UInt8, UInt8, UInt8, UInt8)] {
+        if names == metadata.classNames, let hex = metadata.classColors, let t = ClassPalette.table(hex: hex) { return t }
+        return ClassPalette.table(names: names)
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        metadata = try WeightsMetadata(path: path)
+        window = metadata.dataKind == "tiles" ? metadata.window : metadata.sample.last!
     }
 
     /// How a model maps the tile to its output (docs/config.md, "How a model is fed").

@@ -110,7 +110,7 @@ public final class SceneLabeller {
         let (gw, gh) = (plan.grid.width, plan.grid.height)
         guard gw >= w, gh >= w else { throw DataError(path: plan.tile.path, "is \(gw)×\(gh) px: smaller than the model's \(w)×\(w) samples") }
         let (nx, ny) = ((gw - w) / st + 1, (gh - w) / st + 1), k = classes
-        let names = (try? repository.classTable(for: plan.tile, count: k))?.names ?? (0..<k).map { "class \($0)" }
+        let names = model.classNames(table: try? repository.classTable(for: plan.tile, count: k))
         let reader = WindowReader(grid: grid)
         defer { reader.close() }
         let sample = reader.makeSample()
@@ -155,7 +155,7 @@ public final class SceneLabeller {
             (coarse.width, coarse.height) = (nx, ny)
             (coarse.pixelWidth, coarse.pixelHeight) = (coarse.pixelWidth * Double(st), coarse.pixelHeight * Double(st))
             let out = try StripRasterWriter<UInt8>(raster, grid: coarse, projection: plan.tile.crs, bands: 1, noData: 255, cog: outputOptions.cog)
-            try out.setClasses(colours: ClassPalette.table(names: names), names: names)
+            try out.setClasses(colours: model.palette(names: names), names: names)
             try labels.withUnsafeBufferPointer { try out.write(rows: 0..<ny, $0.baseAddress!) }
             try out.finish(overviews: "NEAREST")
         }
@@ -169,7 +169,7 @@ public final class SceneLabeller {
     /// no common grid, so there is no raster.
     public func labelSamples(path: String, csv: String) throws -> SceneLabelSummary {
         let dataset: SampleDataset, ids: (Int) -> String
-        var names = (0..<classes).map { "class \($0)" }
+        var names = model.classNames(table: nil)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             let chips = try ChipFolderDataset(root: path)

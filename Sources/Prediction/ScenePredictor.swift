@@ -109,9 +109,9 @@ public final class ScenePredictor {
                                                      descriptions: (0..<k).map { "output \($0)" }, cog: outputOptions.cog)
             } else {
                 let table = try? repository.classTable(for: plan.tile, count: k)
-                let names = table?.names ?? (0..<k).map { "class \($0)" }
+                let names = model.classNames(table: table)
                 let c = try StripRasterWriter<UInt8>(output, grid: og, projection: plan.tile.crs, bands: 1, noData: 255, cog: outputOptions.cog)
-                try c.setClasses(colours: ClassPalette.table(names: names), names: names)
+                try c.setClasses(colours: model.palette(names: names), names: names)
                 classes = c
                 probs = try probabilities.map {
                     try StripRasterWriter<Float>($0, grid: og, projection: plan.tile.crs, bands: k, noData: .nan, descriptions: names,

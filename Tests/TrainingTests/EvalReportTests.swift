@@ -74,10 +74,10 @@ final class EvalReportTests: ScratchTestCase {
         var lines: [String] = []
         for (m, base) in [("unet", 2.0), ("fcn", 3.0)] {
             for s in 0..<3 {
-                lines.append(#"{"type":"step","model":"\#(m)","round":\#(s / 2),"step":\#(s),"global_step":\#(s),"loss":\#(base - Double(s) * 0.5),"accuracy":0.5}"#)
+                lines.append(#"{"type":"step","model":"\#(m)","round":\#(s / 2),"step":\#(s),"global_step":\#(s),"loss":\#(base - Double(s) * 0.5),"overall_accuracy":0.5}"#)
             }
-            lines.append(#"{"type":"validation","model":"\#(m)","round":0,"loss":\#(base),"accuracy":0.6,"shards":["a"],"final":false}"#)
-            lines.append(#"{"type":"validation","model":"\#(m)","round":1,"loss":\#(base - 1),"accuracy":\#(m == "unet" ? 0.8125 : 0.6875),"shards":["a"],"final":true}"#)
+            lines.append(#"{"type":"validation","model":"\#(m)","round":0,"loss":\#(base),"overall_accuracy":0.6,"shards":["a"],"final":false}"#)
+            lines.append(#"{"type":"validation","model":"\#(m)","round":1,"loss":\#(base - 1),"overall_accuracy":\#(m == "unet" ? 0.8125 : 0.6875),"shards":["a"],"final":true}"#)
         }
         lines.append(#"{"type":"checkpoint","round":1}"#)
         try (lines.joined(separator: "\n") + "\n").write(toFile: run + "/metrics.jsonl", atomically: true, encoding: .utf8)

@@ -34,7 +34,7 @@ final class ForestBaselineTests: XCTestCase {
 
         for run in [one, two] {
             let m = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run.dir + "/baseline.json"))) as? [String: Any])
-            let acc = try XCTUnwrap(m["accuracy"] as? Double), k = try XCTUnwrap(m["classes"] as? Int)
+            let acc = try XCTUnwrap(m["overall_accuracy"] as? Double), k = try XCTUnwrap(m["classes"] as? Int)
             let pixels = try XCTUnwrap(m["pixels"] as? Int)
             let confusion = try XCTUnwrap(m["confusion"] as? [[Int]])
             XCTAssertEqual(confusion.count, k)

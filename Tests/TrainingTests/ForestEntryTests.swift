@@ -111,13 +111,13 @@ final class ForestEntryTests: XCTestCase {
         XCTAssertEqual(((o["leaf_counts"] as? [Any])?.first as? [Int])?.last, 8)
 
         let rec = try finalRecord("rf")
-        let acc = try XCTUnwrap(rec["accuracy"] as? Double)
+        let acc = try XCTUnwrap(rec["overall_accuracy"] as? Double)
         XCTAssertGreaterThan(acc, 2.0 / 8, "the forest should beat chance (1/8) clearly")
         XCTAssertTrue(log.contains("rf: validation accuracy"), log)
         XCTAssertTrue(log.contains("unet: validation accuracy"), log)
         let unet = try finals("unet")
         let uc = unet.reduce(0.0) { $0 + ($1["correct"] as? Double ?? 0) }, un = unet.reduce(0.0) { $0 + ($1["counted"] as? Double ?? 0) }
-        print("measured: rf \(acc), rfp \(try finalRecord("rfp")["accuracy"] ?? "?"), unet \(uc / un) over \(un) pixels")
+        print("measured: rf \(acc), rfp \(try finalRecord("rfp")["overall_accuracy"] ?? "?"), unet \(uc / un) over \(un) pixels")
 
         for n in [1, 2] {
             let e = try TrainingRun.mpirun(n, ["eval", "--config", cfg, "--model", "rf", "--json", "--out", dir + "/eval-\(n)"])

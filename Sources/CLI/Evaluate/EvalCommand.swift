@@ -116,22 +116,18 @@ struct EvalCommand: ParsableCommand {
     /// --config: every rank scores its shards; rank 0 writes and prints. An EvalError is known to
     /// every rank (setup, names, weights are checked together); anything else stops the job.
     func scoreRun(_ config: String) throws {
-        _ = try MPIRuntime.initialize(threadLevel: .funneled)
-        let world = Communicator.world
-        let evaluations: [RunEvaluation]
-        do {
-            evaluations = try RunEvaluation.make(configPath: config, models: model.map { [$0] } ?? [], soft: soft, world: world)
-        } catch let e as EvalError {
-            if world.rank == 0 { fputs("rstrain eval: \(e)\n", stderr) }
-            try? MPIRuntime.finalize()
-            throw ExitCode(1)
-        } catch {
-            fputs("rstrain eval: rank \(world.rank) (\(world.hostname)): \(error)\n", stderr)
-            if world.size > 1 { world.abort(code: 1) }
-            throw ExitCode(1)
+        var evaluations: [RunEvaluation] = [], rank = 0
+        let status = MPIJob.run("rstrain eval") { world in
+            rank = world.rank
+            do {
+                evaluations = try RunEvaluation.make(configPath: config, models: model.map { [$0] } ?? [], soft: soft, world: world)
+            } catch let e as EvalError {
+                throw SharedFailure(["rstrain eval: \(e)"])
+            }
+            return 0
         }
-        try MPIRuntime.finalize()
-        guard world.rank == 0 else { return }
+        guard status == 0 else { throw ExitCode(status) }
+        guard rank == 0 else { return }
         for e in evaluations {
             let dir = out.map { evaluations.count > 1 ? ($0 as NSString).appendingPathComponent(e.model) : $0 } ?? e.defaultOutput
             try e.write(to: dir)

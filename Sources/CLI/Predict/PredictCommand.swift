@@ -54,28 +54,12 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var outputs: PredictOutputOptions
 
     func run() throws {
-        // MPI as `rstrain baseline` does: without mpirun a world of one, output as before.
-        do { try MPIRuntime.initialize(threadLevel: .funneled) } catch {
-            FileHandle.standardError.write(Data("rstrain predict: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        let world = Communicator.world
-        do {
+        // DataError, WeightsMismatch, model errors: each names its file or key.
+        let status = MPIJob.run("rstrain predict", describe: { named("\($0)") }) { world in
             try predict(world: world)
-        } catch {
-            // DataError, WeightsMismatch, model errors: each names its file or key. Errors every
-            // rank knows (setup) are printed by rank 0; a rank failing alone stops the job.
-            if let e = error as? SharedFailure {
-                if world.rank == 0 { FileHandle.standardError.write(Data("rstrain predict: \(named("\(e.error)"))\n".utf8)) }
-                try? MPIRuntime.finalize()
-                throw ExitCode(1)
-            }
-            let prefix = world.size > 1 ? "rank \(world.rank) (\(world.hostname)): " : ""
-            FileHandle.standardError.write(Data("rstrain predict: \(prefix)\(named("\(error)"))\n".utf8))
-            if world.size > 1 { world.abort(code: 1) }
-            throw ExitCode(1)
+            return 0
         }
-        try? MPIRuntime.finalize()
+        if status != 0 { throw ExitCode(status) }
     }
 
     /// An error text with a GeoTIFF scene's temporary tile link (`SceneFolder`) named as the user
@@ -84,9 +68,6 @@ struct PredictCommand: ParsableCommand {
         text.replacingOccurrences(of: #"[^\s']*/rstrain-scene-[0-9]+-[0-9A-Fa-f]+/[^/\s]+/image\.tif"#, with: input,
                                   options: .regularExpression)
     }
-
-    /// An error every rank has met alike (no rank is left waiting).
-    struct SharedFailure: Error { let error: Any }
 
     /// What maps a tile: a dense/pixel/patch model, a random forest, or a scene classifier.
     enum Mapper {
@@ -116,7 +97,9 @@ struct PredictCommand: ParsableCommand {
             problem = world.size > 1 ? "rank \(world.rank) (\(world.hostname)): \(error)" : "\(error)"
         }
         // Every rank learns whether any failed, so none is left waiting in a collective.
-        if let first = try world.allgather(string: problem).first(where: { !$0.isEmpty }) { throw SharedFailure(error: first) }
+        if let first = try world.allgather(string: problem).first(where: { !$0.isEmpty }) {
+            throw SharedFailure(["rstrain predict: \(named(first))"])
+        }
         let mapper = built!
         // So2Sat files and chip folders have no tiles: rank 0 labels every sample.
         if case .labels(let l) = mapper, outputs.isSampleInput(input) {
@@ -125,7 +108,7 @@ struct PredictCommand: ParsableCommand {
         }
         let tiles: DistributedTiles
         do { tiles = try DistributedTiles(input: input, output: output, world: world) } catch {
-            throw SharedFailure(error: error)  // DistributedTiles agrees on its errors
+            throw SharedFailure(["rstrain predict: \(named("\(error)"))"])  // DistributedTiles agrees on its errors
         }
         func line(_ s: PredictionSummary, _ out: String, _ what: String) -> String {
             let share = 100 * Double(s.classified) / Double(max(s.width * s.height, 1))

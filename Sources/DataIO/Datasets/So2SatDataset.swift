@@ -92,13 +92,6 @@ public final class So2SatDataset: SampleDataset, SampleReader, @unchecked Sendab
 
     public func makeReader() throws -> SampleReader { self }
 
-    /// The soft targets of every sample (N×K, as stored).
-    public func allLabels() throws -> [Float] {
-        Self.hdf5Lock.lock()
-        defer { Self.hdf5Lock.unlock() }
-        return try file.readFloats("label", rows: rows)
-    }
-
     public func read(_ indices: [Int], into batch: SampleBatch) throws {
         precondition(batch.shapes == shapes, "batch shapes \(batch.shapes) for dataset shapes \(shapes)")
         precondition(indices.count <= batch.capacity, "\(indices.count) samples into a batch of \(batch.capacity)")

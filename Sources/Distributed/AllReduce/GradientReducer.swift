@@ -1,5 +1,4 @@
 import Dispatch
-import Distributed
 import Engine
 
 /// Sums per-micro-batch float vectors over the ranks of a group: out = scale × Σ of every term

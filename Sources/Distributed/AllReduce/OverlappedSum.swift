@@ -1,4 +1,3 @@
-import Distributed
 import Engine
 import Foundation
 

@@ -1,3 +1,4 @@
+import Distributed
 import Engine
 import Foundation
 
@@ -12,7 +13,6 @@ public struct RunConfig: @unchecked Sendable {
         /// All ranks train one model at a time, each on its own shards.
         case dataParallel = "data_parallel"
     }
-    public enum Reduction: String, Sendable { case fast, exact }
 
     /// The config file.
     public var file: String
@@ -21,7 +21,7 @@ public struct RunConfig: @unchecked Sendable {
     public var runDir: String
     public var seed: UInt64
     public var mode: Mode
-    public var reduction: Reduction
+    public var reduction: ReductionMode
     public var data: DataConfig
     /// The neural models (trained by the schedule), in config order.
     public var models: [ModelConfig]
@@ -39,6 +39,9 @@ public struct RunConfig: @unchecked Sendable {
     public var checkpointKeep: Int
     /// BLAS threads per rank (nil: the default — 1 per rank when ranks share a host; 1 in exact mode).
     public var threads: Int?
+    /// The BLAS threads a rank runs: `threads`, else 1 in exact mode (a micro-batch's gradient
+    /// must not depend on how a BLAS call splits its sums), else the host's default.
+    public var blasThreads: Int { threads ?? (reduction == .exact ? 1 : BLASCore.defaultThreads(requested: nil)) }
     /// Fast mode: overlap the gradient all-reduce with the backward pass (nil: when the group
     /// spans several hosts, `allreduceDefaults`).
     public var overlapAllreduce: Bool?
@@ -161,21 +164,34 @@ public struct RunConfig: @unchecked Sendable {
     /// the watchdog, progress, timeline and checkpoint settings — changing those is safe on resume.
     public var fingerprint: String {
         guard var json = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any] else { return "" }
-        for k in ["epochs", "watchdog", "progress_seconds", "progress_live", "timeline", "checkpoint", "threads", "run_dir"] { json[k] = nil }
-        if var d = json["data"] as? [String: Any] {
-            // Shard placement and loader threads do not change results.
-            d["workers"] = nil
-            d["block_cache_mb"] = nil
-            if let shards = d["shards"] as? [Any] {
-                d["shards"] = shards.map { s -> Any in
-                    guard var o = s as? [String: Any] else { return s }
-                    o["ranks"] = nil
-                    o["hosts"] = nil
-                    return o
-                }
+        for k in Self.neutralKeys { json[k] = nil }
+        if json["data"] != nil { json["data"] = resultData }
+        return Self.hash(json)
+    }
+
+    /// The settings that never change results, left out of every fingerprint: how long, how
+    /// often checkpoints, what is shown, how many threads (top level); where shards are and how
+    /// fast they are read (`data` and its shards).
+    static let neutralKeys = ["epochs", "watchdog", "progress_seconds", "progress_live", "timeline", "checkpoint", "threads", "run_dir"]
+    static let neutralDataKeys = ["workers", "block_cache_mb"]
+    static let neutralShardKeys = ["ranks", "hosts"]
+
+    /// The `data` section as written, less the settings that do not change results.
+    public var resultData: [String: Any] {
+        var d = ((try? JSONSerialization.jsonObject(with: text)) as? [String: Any])?["data"] as? [String: Any] ?? [:]
+        for k in Self.neutralDataKeys { d[k] = nil }
+        if let shards = d["shards"] as? [Any] {
+            d["shards"] = shards.map { s -> Any in
+                guard var o = s as? [String: Any] else { return s }
+                for k in Self.neutralShardKeys { o[k] = nil }
+                return o
             }
-            json["data"] = d
         }
+        return d
+    }
+
+    /// A stable hex hash of a JSON object (keys sorted).
+    public static func hash(_ json: [String: Any]) -> String {
         let canonical = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data()
         return String(stableHash(String(decoding: canonical, as: UTF8.self)), radix: 16)
     }

@@ -3,7 +3,7 @@ import Engine
 
 /// Sums metric terms (one per micro-batch) over a group like gradients: exactly in exact mode.
 public enum MetricSum {
-    public static func reduce(_ terms: [StepMetrics], total: Int, mode: RunConfig.Reduction, comm: Communicator?) throws -> StepMetrics {
+    public static func reduce(_ terms: [StepMetrics], total: Int, mode: ReductionMode, comm: Communicator?) throws -> StepMetrics {
         // No held-out windows in the group (validation_fraction 0): every rank of it knows.
         guard total > 0 else { return StepMetrics() }
         let r = GradientReducer(mode: mode == .exact ? .exact : .fast, segments: [1, 1, 1, 1])

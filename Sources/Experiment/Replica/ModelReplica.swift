@@ -37,7 +37,7 @@ public final class ModelReplica {
     /// `bucketBytes`: the size of each all-reduce message of the float gradients (the run
     /// config's `allreduce_bucket_mb`): the chunks after backward, the overlapped buckets; the
     /// exact reducer sends as many Int64 sums per message (twice the bytes).
-    public init(index: Int, config: ModelConfig, feed: Feed, microBatch: Int, sample: SampleShapes, reduction: RunConfig.Reduction,
+    public init(index: Int, config: ModelConfig, feed: Feed, microBatch: Int, sample: SampleShapes, reduction: ReductionMode,
                 bucketBytes: Int = RunConfig.defaultBucketBytes) throws {
         self.index = index
         bucketFloats = max(1, bucketBytes / 4)
@@ -48,9 +48,8 @@ public final class ModelReplica {
         optimizer = try config.makeOptimizer(count: executor.parameters.count)
         targets = FeedTargets(output: model.outputShape, sample: sample, task: model.task)
         let p = executor.parameters
-        let mode: ReductionMode = reduction == .exact ? .exact : .fast
-        gradReducer = GradientReducer(mode: mode, segments: mode == .exact ? p.entries.map(\.count) : [], chunk: max(1, bucketBytes / 4))
-        tailReducer = GradientReducer(mode: mode, segments: p.stateEntries.map(\.count) + [Int](repeating: 1, count: StepMetrics.count))
+        gradReducer = GradientReducer(mode: reduction, segments: reduction == .exact ? p.entries.map(\.count) : [], chunk: max(1, bucketBytes / 4))
+        tailReducer = GradientReducer(mode: reduction, segments: p.stateEntries.map(\.count) + [Int](repeating: 1, count: StepMetrics.count))
         stateBefore = FloatBuffer(count: max(p.state.count, 1))
     }
 

@@ -17,6 +17,8 @@ public struct CatalogEntry: Codable, Sendable, Equatable {
     public var classes: Int
     public var scene: Bool
     public var bands: [String]?
+    /// Class names in class order, when the data names them.
+    public var classNames: [String]?
     /// Per-band statistics of some training samples (when the config asks for statistics).
     public var statistics: BandStatistics?
 
@@ -33,6 +35,7 @@ public struct CatalogEntry: Codable, Sendable, Equatable {
         classes = s.classes
         scene = d.sceneLabels
         bands = d.bandNames
+        classNames = d.classNames.flatMap { $0.count == s.classes ? $0 : nil }
         self.statistics = statistics
     }
 

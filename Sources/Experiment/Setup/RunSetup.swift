@@ -24,6 +24,13 @@ public struct RunSetup {
     public struct Failed: Error {
         public let problems: [String]
         public init(problems: [String]) { self.problems = problems }
+
+        /// Rank 0 lists the problems ("rstrain: 2 problems before training:").
+        public func report(_ when: String, rank: Int, say: (String) -> Void) {
+            guard rank == 0 else { return }
+            say("rstrain: \(problems.count) problem\(problems.count == 1 ? "" : "s") \(when):")
+            for p in problems { say("  - " + p) }
+        }
     }
 
     public static func make(configPath: String, world: Communicator) throws -> RunSetup {

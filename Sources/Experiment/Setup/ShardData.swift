@@ -12,6 +12,9 @@ public final class ShardData {
     public let evaluationDataset: SampleDataset
     /// Band names in channel order (tiles), if known.
     public let bandNames: [String]?
+    /// Class names in class order: a tile repository's class table (shard.json), a chip
+    /// folder's class folders; nil when the data names none.
+    public let classNames: [String]?
     /// Tile repositories: the window grid (before skipping windows with too much NODATA).
     public let grid: WindowGrid?
     /// Samples before NODATA skipping (tiles), else `dataset.count`.
@@ -38,18 +41,22 @@ public final class ShardData {
             evaluationDataset = data.augment ? try WindowDataset(grid: g, windows: usable, augment: false) : dataset
             grid = g
             bandNames = g.bandNames
+            classNames = repo.manifest.classes.map { $0.map { $0.name ?? "class \(Int($0.value))" } }
             candidates = g.windows.count
         case .so2sat:
             dataset = try So2SatDataset(path: shard.path, modality: data.so2sat, rows: shard.rows)
             evaluationDataset = dataset
             grid = nil
             bandNames = nil
+            classNames = nil
             candidates = dataset.count
         case .chips:
-            dataset = try ChipFolderDataset(root: shard.path, validate: true)
+            let chips = try ChipFolderDataset(root: shard.path, validate: true)
+            dataset = chips
             evaluationDataset = dataset
             grid = nil
             bandNames = nil
+            classNames = chips.classNames
             candidates = dataset.count
         }
         guard dataset.count > 0 else {

@@ -35,8 +35,8 @@ public final class Trainer {
     let run: RunDirectory?
     let timeline: Timeline
     var progress: ProgressPrinter?
-    /// Metric records (JSON objects) waiting for the next sync point.
-    var records: [[String: Any]] = []
+    /// Metric records waiting for the next sync point.
+    var records: [MetricRecord] = []
     /// Validation sums per model over the final window of rounds (rank 0).
     var finalValidation: [Int: StepMetrics] = [:]
     /// Rank 0's summary line per random_forest entry, printed with the final validation.
@@ -46,38 +46,23 @@ public final class Trainer {
 
     /// Runs the config; returns the process exit status.
     public static func main(configPath: String, restart: Bool) -> Int32 {
-        do {
-            _ = try MPIRuntime.initialize(threadLevel: .funneled)
-            let world = Communicator.world
-            let prefix = world.rank == 0 ? "" : "[rank \(world.rank) \(world.hostname)] "
-            // Rank 0 speaks on stdout (through the progress display once it exists); the
-            // others only when something is wrong, on stderr, prefixed by rank and host.
+        MPIJob.run("rstrain") { world in
+            // Rank 0 speaks through the progress display once it exists.
             var display: ProgressPrinter?
+            let plain = MPIJob.speaker(world)
             let say: (String) -> Void = { line in
-                if let d = display { d.message(line); return }
-                let out = world.rank == 0 ? stdout : stderr
-                fputs(prefix + line + "\n", out)
-                fflush(out)
+                if let d = display { d.message(line) } else { plain(line) }
             }
             let setup: RunSetup
             do { setup = try RunSetup.make(configPath: configPath, world: world) } catch let f as RunSetup.Failed {
-                if world.rank == 0 {
-                    say("rstrain: \(f.problems.count) problem\(f.problems.count == 1 ? "" : "s") before training:")
-                    for p in f.problems { say("  - " + p) }
-                }
-                try? MPIRuntime.finalize()
-                return 2
+                f.report("before training", rank: world.rank, say: say)
+                throw SharedFailure([], status: 2)  // printed above, on the trainer's output
             }
             let t = try Trainer(setup: setup, restart: restart, say: say)
             t.onProgress = { display = $0 }
             let status = try t.train()
             t.watchdog.stop()
-            try MPIRuntime.finalize()
             return status
-        } catch {
-            fputs("rstrain: \(error)\n", stderr)
-            if MPIRuntime.isInitialized, Communicator.world.size > 1 { Communicator.world.abort(code: 1) }
-            return 1
         }
     }
 
@@ -86,7 +71,7 @@ public final class Trainer {
         self.restart = restart
         self.say = say
         let cfg = setup.config, world = setup.world
-        BLAS.threads = cfg.threads ?? (cfg.reduction == .exact ? 1 : BLASCore.defaultThreads(requested: nil))
+        BLAS.threads = cfg.blasThreads
         watchdog = Watchdog(warn: cfg.stallWarnSeconds, abort: cfg.stallAbortSeconds, say: say)
         sync = SyncPoint(world: world, hosts: setup.hosts, warn: cfg.stallWarnSeconds, abort: cfg.stallAbortSeconds, say: say)
         let g = setup.placement.group(of: world.rank)
@@ -199,9 +184,9 @@ public final class Trainer {
         // to metrics.jsonl at the next sync point: the scaling model fits transfers to them.
         for mv in moves where mv.to.min() == world.rank {
             guard let seconds = received[mv.model] else { continue }
-            records.append(["type": "transfer", "model": cfg.models[mv.model].name, "round": currentRound,
-                            "from": mv.from.min()!, "ranks": mv.to, "bytes": (try replica(mv.model).packedCount + 2) * 4,
-                            "transfer_seconds": seconds, "time": Date().timeIntervalSince1970])
+            records.append(.transfer(TransferRecord(model: cfg.models[mv.model].name, round: currentRound, from: mv.from.min()!,
+                                                    ranks: mv.to, bytes: (try replica(mv.model).packedCount + 2) * 4,
+                                                    seconds: seconds, time: Date().timeIntervalSince1970)))
         }
         for mv in moves { holder[mv.model] = mv.to }
         if let run, let r = tasks.first.map({ _ in currentRound }) {

@@ -47,12 +47,12 @@ extension Trainer {
             let m = total.metrics, correct = (0..<forest.classes).reduce(Int64(0)) { $0 + total.confusion[$1 * forest.classes + $1] }
             let counted = total.confusion.reduce(0, +)
             let accuracy = counted > 0 ? Double(correct) / Double(counted) : .nan
-            try run.metrics.write(Self.jsonSafe([
-                "type": "validation", "model": mc.name, "arch": "random_forest", "round": 0, "final": true, "reused": reused,
-                "shards": cfg.data.shards.map(\.name), "accuracy": accuracy, "correct": Double(correct), "counted": Double(counted),
-                "kappa": m.kappa ?? .nan, "mean_iou": m.meanIoU ?? .nan, "trees": forest.trees.count,
-                "time": Date().timeIntervalSince1970,
-            ]))
+            let figures = ValidationRecord.ForestFigures(reused: reused, kappa: m.kappa ?? .nan, meanIoU: m.meanIoU ?? .nan,
+                                                         trees: forest.trees.count)
+            let record = ValidationRecord(model: mc.name, round: 0, shards: cfg.data.shards.map(\.name), loss: .nan,
+                                          overallAccuracy: accuracy, lossSum: .nan, weight: .nan, correct: Double(correct),
+                                          counted: Double(counted), final: true, forest: figures, time: Date().timeIntervalSince1970)
+            try run.metrics.write(Self.jsonSafe(record.json))
             forestLines.append(counted > 0
                 ? String(format: "  %@: validation accuracy %.1f%% (chance %.1f%%) over %lld labelled pixels (random forest, %d trees); weights %@",
                          mc.name, 100 * accuracy, 100 / Double(forest.classes), counted, forest.trees.count, path)
@@ -63,18 +63,7 @@ extension Trainer {
     /// What decides a forest besides its spec: the seed and the data section (minus placement
     /// and loader settings), as a hash; a file with another key is regrown.
     func forestKey(_ mc: ModelConfig) -> String {
-        var data = ((try? JSONSerialization.jsonObject(with: cfg.text)) as? [String: Any])?["data"] as? [String: Any] ?? [:]
-        for k in ["workers", "block_cache_mb"] { data[k] = nil }
-        if let shards = data["shards"] as? [Any] {
-            data["shards"] = shards.map { s -> Any in
-                guard var o = s as? [String: Any] else { return s }
-                (o["ranks"], o["hosts"]) = (nil, nil)
-                return o
-            }
-        }
-        let o: [String: Any] = ["data": data, "seed": "\(cfg.seed)", "model": mc.spec]
-        let text = (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data()
-        return String(stableHash(String(decoding: text, as: UTF8.self)), radix: 16)
+        RunConfig.hash(["data": cfg.resultData, "seed": "\(cfg.seed)", "model": mc.spec])
     }
 
     private func forestInfo(_ attrs: [String: String]) -> [String: Any] {

@@ -92,11 +92,11 @@ extension Trainer {
                     return "model \(rep.config.name): loss or gradient is not finite at round \(r), step \(step) (global step \(rep.optimizer.step + 1)) on shard \(names.joined(separator: ", ")); training stopped, the last good checkpoint is kept"
                 }
                 if me == ranks(ofGroup: t.group).first {
-                    records.append(["type": "step", "model": rep.config.name, "round": r, "step": step, "global_step": rep.optimizer.step,
-                                    "shard": names.joined(separator: "+"), "loss": m.loss, "accuracy": m.accuracy,
-                                    "samples": cfg.batch, "seconds": Date().timeIntervalSince1970 - t0,
-                                    "allreduce_seconds": rep.lastCommSeconds, "data_wait_seconds": waited, "steps_in_round": t.steps,
-                                    "time": Date().timeIntervalSince1970])
+                    let now = Date().timeIntervalSince1970
+                    records.append(.step(StepRecord(model: rep.config.name, round: r, step: step, globalStep: rep.optimizer.step,
+                                                    stepsInRound: t.steps, shard: names.joined(separator: "+"), loss: m.loss,
+                                                    overallAccuracy: m.accuracy, samples: cfg.batch, seconds: now - t0,
+                                                    allreduceSeconds: rep.lastCommSeconds, dataWaitSeconds: waited, time: now)))
                 }
             }
         }
@@ -127,10 +127,11 @@ extension Trainer {
             }
             timeline.end(span)
             if me == ranks(ofGroup: t.group).first {
-                records.append(["type": "validation", "model": rep.config.name, "round": r,
-                                "shards": setup.schedule.groups[t.group].map { cfg.data.shards[$0].name },
-                                "loss": sum.loss, "accuracy": sum.accuracy, "loss_sum": sum.lossSum, "weight": sum.weight,
-                                "correct": sum.correct, "counted": sum.counted, "final": r >= setup.schedule.rounds - 1 && cfg.mode == .roundRobin || isLastRoundOf(t.model, r)])
+                let final = r >= setup.schedule.rounds - 1 && cfg.mode == .roundRobin || isLastRoundOf(t.model, r)
+                records.append(.validation(ValidationRecord(
+                    model: rep.config.name, round: r, shards: setup.schedule.groups[t.group].map { cfg.data.shards[$0].name },
+                    loss: sum.loss, overallAccuracy: sum.accuracy, lossSum: sum.lossSum, weight: sum.weight, correct: sum.correct,
+                    counted: sum.counted, final: final)))
             }
         }
     }

@@ -8,7 +8,7 @@ extension Trainer {
     /// A sync point: reports to rank 0, its decision back. Returns true when the run must stop.
     /// `checkpoint`: the (round, segment) a checkpoint taken here resumes at.
     func meet(round r: Int, segment k: Int, failure: String?, checkpoint: (Int, Int)?) throws -> Bool {
-        var report: [String: Any] = ["records": records.map(Self.jsonSafe), "activity": k < 0 ? "end of round \(r)" : "round \(r), segment \(k)"]
+        var report: [String: Any] = ["records": records.map { Self.jsonSafe($0.json) }, "activity": k < 0 ? "end of round \(r)" : "round \(r), segment \(k)"]
         if let failure { report["failure"] = failure }
         records = []
         let text = String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self)
@@ -16,12 +16,12 @@ extension Trainer {
         let span = timeline.begin("sync", category: "sync")
         if let all = try sync.gather(text, activity: activity) {
             var failures: [String] = []
-            var recs: [[String: Any]] = []
+            var recs: [MetricRecord] = []
             for (rank, t) in all.enumerated() {
                 guard let o = try? JSONSerialization.jsonObject(with: Data(t.utf8)) as? [String: Any] else { continue }
                 if let f = o["failure"] as? String { failures.append(f) }
                 activity[rank] = (o["activity"] as? String) ?? activity[rank]
-                recs += (o["records"] as? [[String: Any]]) ?? []
+                recs += ((o["records"] as? [[String: Any]]) ?? []).compactMap(MetricRecord.init(json:))
             }
             try record(recs, round: r, segment: k)
             for f in failures { say("rstrain: " + f) }
@@ -44,38 +44,42 @@ extension Trainer {
     }
 
     /// Rank 0: writes the gathered records in a fixed order and updates the progress display.
-    func record(_ recs: [[String: Any]], round r: Int, segment k: Int) throws {
+    func record(_ recs: [MetricRecord], round r: Int, segment k: Int) throws {
         guard let run else { return }
-        func key(_ o: [String: Any]) -> (Int, Int, Int) {
-            let m = cfg.models.firstIndex { $0.name == (o["model"] as? String) } ?? 0
-            let order = ["transfer": 0, "step": 1][(o["type"] as? String) ?? ""] ?? 2
-            return (order, m, (o["step"] as? Int) ?? 0)
+        func key(_ rec: MetricRecord) -> (Int, Int, Int) {
+            let m = cfg.models.firstIndex { $0.name == rec.model } ?? 0
+            switch rec {
+            case .transfer: return (0, m, 0)
+            case .step(let s): return (1, m, s.step)
+            case .validation: return (2, m, 0)
+            }
         }
-        let sorted = recs.sorted { key($0) < key($1) }
         defer { clock = nil }
         let sch = setup.schedule
-        for var o in sorted {
+        for rec in recs.sorted(by: { key($0) < key($1) }) {
+            var o = rec.json
             o["segment"] = k
-            try run.metrics.write(o)
-            let name = o["model"] as? String ?? ""
-            clock = o["time"] as? Double
-            if o["type"] as? String == "step" {
-                progress?.update(model: name, round: r, rounds: sch.rounds, step: (o["step"] as? Int ?? 0) + 1,
-                                 stepsInRound: o["steps_in_round"] as? Int ?? 0, stepsDone: o["global_step"] as? Int ?? 0,
-                                 samples: cfg.batch, loss: o["loss"] as? Double ?? .nan)
-            } else if o["type"] as? String == "validation" {
-                let acc = o["accuracy"] as? Double ?? .nan, loss = o["loss"] as? Double ?? .nan
-                let shards = (o["shards"] as? [String] ?? []).joined(separator: "+")
+            try run.metrics.write(Self.jsonSafe(o))
+            switch rec {
+            case .step(let s):
+                clock = s.time
+                progress?.update(model: s.model, round: r, rounds: sch.rounds, step: s.step + 1, stepsInRound: s.stepsInRound,
+                                 stepsDone: s.globalStep, samples: cfg.batch, loss: s.loss)
+            case .validation(let v):
+                clock = v.time
                 let what = r >= sch.rounds ? "final validation" : "validation"
-                progress?.roundEnd(model: name, round: r, summary: String(format: "%@ on %@: loss %.4f, accuracy %.1f%%", what, shards, loss, 100 * acc))
-                if o["final"] as? Bool == true, let m = cfg.models.firstIndex(where: { $0.name == name }) {
+                progress?.roundEnd(model: v.model, round: r, summary: String(format: "%@ on %@: loss %.4f, accuracy %.1f%%", what,
+                                                                             v.shards.joined(separator: "+"), v.loss, 100 * v.overallAccuracy))
+                if v.final, let m = cfg.models.firstIndex(where: { $0.name == v.model }) {
                     var f = finalValidation[m] ?? StepMetrics()
-                    f.lossSum += o["loss_sum"] as? Double ?? 0
-                    f.weight += o["weight"] as? Double ?? 0
-                    f.correct += o["correct"] as? Double ?? 0
-                    f.counted += o["counted"] as? Double ?? 0
+                    f.lossSum += v.lossSum.isNaN ? 0 : v.lossSum
+                    f.weight += v.weight.isNaN ? 0 : v.weight
+                    f.correct += v.correct.isNaN ? 0 : v.correct
+                    f.counted += v.counted.isNaN ? 0 : v.counted
                     finalValidation[m] = f
                 }
+            case .transfer(let t):
+                clock = t.time
             }
         }
     }
@@ -98,25 +102,13 @@ extension Trainer {
     func metadata(_ m: Int) throws -> [String: String] { try metadata(cfg.models[m]) }
 
     func metadata(_ mc: ModelConfig) throws -> [String: String] {
-        func json(_ v: Any) throws -> String {
-            String(decoding: try JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
-        }
         let c = setup.catalog[0], t = cfg.data.tiles
-        var out: [String: String] = [
-            "rstrain_model": try json(mc.spec),
-            "rstrain_data": try json([
-                "kind": cfg.data.kind.rawValue, "classes": c.classes, "sample": c.image,
-                "window": t.windowSize, "labels": t.labels.rawValue, "resampling": t.resampling.rawValue,
-                "resolution": t.resolution ?? NSNull(), "bands": c.bands ?? NSNull(),
-                "modality": cfg.data.so2sat.rawValue, "mask_any_date": t.maskAnyDate,
-            ] as [String: Any]),
-        ]
-        switch setup.normalization {
-        case .identity: out["rstrain_normalization"] = try json(["type": "none"])
-        case .affine(let scale, let offset): out["rstrain_normalization"] = try json(["type": "affine", "scale": scale, "offset": offset])
-        case .statistics(let s): out["rstrain_normalization"] = try json(["type": "statistics", "mean": s.mean, "std": s.std, "count": s.count])
-        }
-        return out
+        let colors = c.classNames.map { ClassPalette.hex(ClassPalette.table(names: $0), classes: $0.count) }
+        return try WeightsMetadata(
+            spec: mc.spec, dataKind: cfg.data.kind.rawValue, classes: c.classes, classNames: c.classNames, classColors: colors,
+            sample: c.image, window: t.windowSize, labels: t.labels.rawValue, resampling: t.resampling, resolution: t.resolution,
+            bands: c.bands, modality: cfg.data.so2sat.rawValue, maskAnyDate: t.maskAnyDate, normalization: setup.normalization
+        ).attributes()
     }
 
     /// The end: final weights, the final validation figure per model, where the outputs are.

@@ -46,19 +46,22 @@ struct Transfer {
         }
         let t0 = Date().timeIntervalSince1970
         let incoming = moves.filter { $0.to.contains(me) && $0.from != $0.to }
-        var receives: [(model: Int, request: Request)] = []
+        var receives: [(model: Int, name: String, request: Request)] = []
         for mv in incoming where mv.to.min() == me && mv.from.min() != me {
             let from = mv.from.min()!, name = "model \(mv.model) from rank \(from) (\(hosts[from]))"
             let n = try watchdog.watch(name) { try world.probe(Float.self, from: from, tag: tagBase + mv.model).count }
             let buf = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
             buffers[mv.model] = buf
-            receives.append((mv.model, try world.irecv(buf, from: from, tag: tagBase + mv.model)))
+            receives.append((mv.model, name, try world.irecv(buf, from: from, tag: tagBase + mv.model)))
         }
-        for (m, req) in receives {
-            try watchdog.watch("model \(m) from its previous group") { try req.wait() }
+        for (m, name, req) in receives {
+            try watchdog.watch(name) { try req.wait() }
             received[m] = Date().timeIntervalSince1970 - t0
         }
-        try watchdog.watch("models to be received by their next group") { try Request.waitAll(sends.map(\.0)) }
+        let receivers = Set(moves.filter { $0.from.min() == me && $0.to.min() != me && $0.from != $0.to }.map { $0.to.min()! }).sorted()
+        try watchdog.watch("models to be received by rank\(receivers.count == 1 ? "" : "s") \(receivers.map { "\($0) (\(hosts[$0]))" }.joined(separator: ", "))") {
+            try Request.waitAll(sends.map(\.0))
+        }
         for mv in incoming {
             let r = try replica(mv.model), leader = mv.to.min()!
             if buffers[mv.model] == nil { buffers[mv.model] = .allocate(capacity: r.packedCount + 2) }

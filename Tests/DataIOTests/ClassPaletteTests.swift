@@ -1,6 +1,5 @@
 import XCTest
-@testable import Training
-@testable import Prediction
+@testable import DataIO
 
 /// Class-map colours: the ISPRS benchmark's six classes get its colours (white impervious
 /// surfaces, blue buildings, cyan low vegetation, green trees, yellow cars, red clutter), in the

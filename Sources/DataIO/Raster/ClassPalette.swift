@@ -1,9 +1,9 @@
 /// Colours for class maps: the ISPRS benchmark's colours when the classes are its six (by name),
 /// else a fixed set of distinct, readable colours for the first classes, then hues spaced by the
 /// golden angle; NODATA (255) transparent black.
-enum ClassPalette {
+public enum ClassPalette {
     /// The ISPRS 2D semantic labelling colours (Vaihingen, Potsdam), by class name.
-    static let isprs: [String: (UInt8, UInt8, UInt8)] = [
+    public static let isprs: [String: (UInt8, UInt8, UInt8)] = [
         "impervious surfaces": (255, 255, 255), "building": (0, 0, 255), "low vegetation": (0, 255, 255),
         "tree": (0, 255, 0), "car": (255, 255, 0), "clutter": (255, 0, 0),
     ]
@@ -11,7 +11,7 @@ enum ClassPalette {
     /// 256 RGBA entries for classes named `names` (ISPRS colours when every name is an ISPRS
     /// class: "Impervious surfaces", "Building", "Low vegetation", "Tree", "Car",
     /// "Clutter"/"background", any case, "_" for a space).
-    static func table(names: [String]) -> [(UInt8, UInt8, UInt8, UInt8)] {
+    public static func table(names: [String]) -> [(UInt8, UInt8, UInt8, UInt8)] {
         func key(_ n: String) -> String {
             let k = n.lowercased().replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
             return k == "background" || k == "clutter/background" ? "clutter" : k
@@ -30,7 +30,22 @@ enum ClassPalette {
     ]
 
     /// 256 RGBA entries: class i's colour for i < `classes`, entry 255 transparent.
-    static func table(classes: Int) -> [(UInt8, UInt8, UInt8, UInt8)] {
+    /// A table as "#rrggbb" texts, one per class (for reports and weights files).
+    public static func hex(_ table: [(UInt8, UInt8, UInt8, UInt8)], classes: Int) -> [String] {
+        table.prefix(classes).map { String(format: "#%02x%02x%02x", Int($0.0), Int($0.1), Int($0.2)) }
+    }
+
+    /// 256 RGBA entries from "#rrggbb" texts, one per class (nil if one does not parse).
+    public static func table(hex: [String]) -> [(UInt8, UInt8, UInt8, UInt8)]? {
+        var out = [(UInt8, UInt8, UInt8, UInt8)](repeating: (0, 0, 0, 0), count: 256)
+        for (i, h) in hex.enumerated() where i < 255 {
+            guard h.count == 7, h.first == "#", let v = UInt32(h.dropFirst(), radix: 16) else { return nil }
+            out[i] = (UInt8(v >> 16), UInt8((v >> 8) & 255), UInt8(v & 255), 255)
+        }
+        return out
+    }
+
+    public static func table(classes: Int) -> [(UInt8, UInt8, UInt8, UInt8)] {
         (0..<256).map { i in
             if i == 255 || i >= classes { return (0, 0, 0, 0) }
             if i < base.count { let c = base[i]; return (c.0, c.1, c.2, 255) }
