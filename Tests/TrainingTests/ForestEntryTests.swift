@@ -20,7 +20,7 @@ final class ForestEntryTests: XCTestCase {
 
     /// The 2-rank round-robin run (made once per process).
     static let run: Result<(config: String, dir: String, log: String), Error> = Result {
-        let dir = TrainingRun.data + "/runs/forest-2"
+        let dir = try TrainingRun.data + "/runs/forest-2"
         let cfg = try config("forest-2", runDir: dir)
         let r = try TrainingRun.mpirun(2, [cfg], timeout: 600)
         guard r.status == 0 else { throw TestSetupError("training failed: \(r.stdout)\n\(r.stderr)") }
@@ -28,7 +28,8 @@ final class ForestEntryTests: XCTestCase {
     }
 
     func configError(_ models: [[String: Any]], extra: [String: Any] = [:]) throws -> ConfigError? {
-        let path = try TrainingRun.config("forest-bad", runDir: "/tmp/unused", extra: ["models": models].merging(extra) { $1 })
+        let unused = try TrainingRun.data + "/runs/unused"   // parsed, never run
+        let path = try TrainingRun.config("forest-bad", runDir: unused, extra: ["models": models].merging(extra) { $1 })
         do { _ = try RunConfig(path: path); return nil } catch let e as ConfigError { return e }
     }
 
@@ -59,7 +60,8 @@ final class ForestEntryTests: XCTestCase {
         dup["name"] = "unet"
         XCTAssertEqual(try configError([Self.unet, dup])?.key, "models[1].name")
         // A valid entry: the neural list keeps the U-Net alone.
-        let ok = try TrainingRun.config("forest-ok", runDir: "/tmp/unused", extra: ["models": [Self.unet, Self.rf, Self.rfp]])
+        let ok = try TrainingRun.config("forest-ok", runDir: TrainingRun.data + "/runs/unused",
+                                        extra: ["models": [Self.unet, Self.rf, Self.rfp]])
         let c = try RunConfig(path: ok)
         XCTAssertEqual(c.models.map(\.name), ["unet"])
         XCTAssertEqual(c.forests.map(\.name), ["rf", "rfp"])
@@ -135,7 +137,7 @@ final class ForestEntryTests: XCTestCase {
     /// One rank grows the same forests as two; a second run of the config reuses the files.
     func testOneRankGivesTheSameForestAndResumeReusesIt() throws {
         let (_, dir, _) = try Self.run.get()
-        let one = TrainingRun.data + "/runs/forest-1"
+        let one = try TrainingRun.data + "/runs/forest-1"
         let cfg = try Self.config("forest-1", runDir: one)
         let r = try TrainingRun.mpirun(1, [cfg], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
@@ -159,7 +161,7 @@ final class ForestEntryTests: XCTestCase {
         let (_, dir, _) = try Self.run.get()
         let out = dir + "/predict"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let tile = TrainingRun.data + "/data/shard_000/tile_00"
+        let tile = try TrainingRun.data + "/data/shard_000/tile_00"
         for name in ["rf", "rfp"] {
             let path = FinalWeights.path(model: name, runDir: dir)
             let r = try runProcess(try rstrainBinary(), ["predict", "--checkpoint", path, "--input", tile,
