@@ -49,7 +49,8 @@ final class EvalRunTests: XCTestCase {
             let diag = (0..<k).reduce(0) { $0 + confusion[$1][$1] }
             XCTAssertEqual(diag, correct, model)
             XCTAssertEqual(m["pixels"] as? Int, counted, model)
-            XCTAssertEqual(m["overall_accuracy"] as? Double, Double(correct) / Double(counted), model)
+            // The counts above prove the agreement; the ratio, read back from JSON, to 1e-12.
+            XCTAssertEqualAfterJSON(m["overall_accuracy"] as? Double, Double(correct) / Double(counted), model)
             // The two shards' matrices make up the whole one.
             let shards = try XCTUnwrap(m["shards"] as? [[String: Any]])
             XCTAssertEqual(shards.map { $0["shard"] as? String }, ["shard_000", "shard_001"])
@@ -85,14 +86,17 @@ final class EvalRunTests: XCTestCase {
         let printed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
         let m = try json(dir + "/eval/unet/metrics.json")
         XCTAssertEqual(m["model"] as? String, "unet")
-        XCTAssertEqual(printed["confusion"] as? [[Int]], m["confusion"] as? [[Int]])
+        let confusion = try XCTUnwrap(m["confusion"] as? [[Int]], "\(m)")
+        XCTAssertEqual(printed["confusion"] as? [[Int]], confusion)
         let (correct, counted) = try logged("unet")
+        XCTAssertEqual(confusion.indices.reduce(0) { $0 + confusion[$1][$1] }, correct)
         XCTAssertEqual(m["pixels"] as? Int, counted)
-        XCTAssertEqual(m["overall_accuracy"] as? Double, Double(correct) / Double(counted))
+        // The counts prove the agreement; ratios and sums of proportions, read back from JSON, to 1e-12.
+        XCTAssertEqualAfterJSON(m["overall_accuracy"] as? Double, Double(correct) / Double(counted))
         let agreed = try XCTUnwrap(m["soft_agreed"] as? Double), mass = try XCTUnwrap(m["soft_mass"] as? Double)
         XCTAssertGreaterThan(mass, 0)
         XCTAssertLessThanOrEqual(agreed, mass)
-        XCTAssertEqual(m["soft_accuracy"] as? Double, agreed / mass)
+        XCTAssertEqualAfterJSON(m["soft_accuracy"] as? Double, agreed / mass)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/eval/resnet"))
         // The classes are named by the first shard's shard.json (synth's sentinel2 table).
         let manifest = try json(TrainingRun.data + "/data/shard_000/shard.json")

@@ -125,7 +125,10 @@ final class ForestEntryTests: XCTestCase {
             let m = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any], e.stdout)
             XCTAssertEqual(m["model"] as? String, "rf")
             XCTAssertEqual(m["pixels"] as? Int, Int(try XCTUnwrap(rec["counted"] as? Double)))
-            XCTAssertEqual(m["overall_accuracy"] as? Double, acc)
+            // The counts agree exactly; the ratio went through JSON twice.
+            let confusion = try XCTUnwrap(m["confusion"] as? [[Int]], "\(m)")
+            XCTAssertEqual(confusion.indices.reduce(0) { $0 + confusion[$1][$1] }, Int(try XCTUnwrap(rec["correct"] as? Double)))
+            XCTAssertEqualAfterJSON(m["overall_accuracy"] as? Double, acc)
         }
         // All models side by side in one report.
         let all = try TrainingRun.mpirun(1, ["eval", "--config", cfg, "--json", "--out", dir + "/eval-all"])
