@@ -8,13 +8,11 @@ final class InspectCommandTests: XCTestCase {
     var dir = ""
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "rstrain-inspect-\(UUID().uuidString)"
+        dir = try scratch()
         let r = try runProcess(try rstrainBinary(), ["synth", "--preset", "sentinel2", "--out", dir + "/data", "--shards", "2",
                                                      "--tiles-per-shard", "1", "--size", "128", "--seed", "4"])
         XCTAssertEqual(r.status, 0, r.stderr)
     }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     func config(_ shards: [Any], models: [[String: Any]]? = nil, name: String = "c.json") throws -> String {
         let json: [String: Any] = [

@@ -7,9 +7,8 @@ final class ModelsCommandTests: XCTestCase {
     func rstrain(_ args: [String]) throws -> ProcessResult { try runProcess(try rstrainBinary(), args) }
 
     func temp(_ json: String) throws -> String {
-        let path = NSTemporaryDirectory() + "rstrain-model-\(UUID().uuidString).json"
+        let path = try scratch() + "/model.json"
         try json.write(toFile: path, atomically: true, encoding: .utf8)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
     }
 

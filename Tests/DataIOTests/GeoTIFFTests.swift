@@ -3,18 +3,10 @@ import Foundation
 import TestSupport
 import XCTest
 
-final class GeoTIFFTests: XCTestCase {
-    var dir: String!
+final class GeoTIFFTests: ScratchTestCase {
     // Odd sizes, not multiples of the tile: edge tiles are partial.
     let (w, h, c) = (70, 45, 3)
     let gt = [500_000.0, 10, 0, 4_600_000, 0, -10]
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "rstrain-geotiff-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     /// Band b, row y, column x: distinct per position, NODATA on a diagonal.
     func value(_ b: Int, _ y: Int, _ x: Int) -> Float {

@@ -1,6 +1,7 @@
 @testable import DataIO
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 final class NormalizationTests: XCTestCase {
@@ -65,8 +66,7 @@ final class NormalizationTests: XCTestCase {
     }
 
     func testJSONRoundTripAndErrorsNameTheFile() throws {
-        let path = NSTemporaryDirectory() + "rstrain-stats-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = try scratch() + "/stats.json"
         var st = try BandStatistics.compute(dataset())
         st.bandNames = ["B02", "B03", "B04"]
         try st.write(to: path)

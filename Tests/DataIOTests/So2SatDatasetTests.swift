@@ -1,14 +1,11 @@
 @testable import DataIO
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
-final class So2SatDatasetTests: XCTestCase {
-    func tmp(_ name: String) -> String {
-        let p = NSTemporaryDirectory() + "rstrain-so2sat-\(UUID().uuidString.prefix(8))-\(name)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: p) }
-        return p
-    }
+final class So2SatDatasetTests: ScratchTestCase {
+    func tmp(_ name: String) -> String { dir + "/" + name }
 
     /// A tiny So2Sat-layout file with known values: sen1[n,y,x,c] = 1000n + 100c + 10y + x.
     func writeTiny(_ path: String, n: Int = 3, patch: Int = 2, s1: Int = 8, s2: Int = 10, labels: [Float]? = nil) throws {

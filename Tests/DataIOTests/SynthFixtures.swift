@@ -5,19 +5,17 @@ import XCTest
 
 /// Small synthetic sets, written once per test process and shared by the Synth* tests.
 enum SynthFixtures {
-    static let root = NSTemporaryDirectory() + "rstrain-synth-\(getpid())"
+    /// The directory they are written to (removed when the test bundle has run).
+    private static let root = Result { try Scratch.shared("synth") }
 
     /// 3 shards × 2 tiles × 2 dates of 96² px at 10 m.
-    static let sentinel2 = Result { try make(SynthOptions(preset: .sentinel2, outDir: root + "/s2", shards: 3, tilesPerShard: 2, size: 96, dates: 2, seed: 11)) }
+    static let sentinel2 = Result { try make(SynthOptions(preset: .sentinel2, outDir: root.get() + "/s2", shards: 3, tilesPerShard: 2, size: 96, dates: 2, seed: 11)) }
     /// 2 shards × 1 tile × 1 date of 96² px at 30 m.
-    static let landsat = Result { try make(SynthOptions(preset: .landsat, outDir: root + "/ls", shards: 2, tilesPerShard: 1, size: 96, seed: 11)) }
+    static let landsat = Result { try make(SynthOptions(preset: .landsat, outDir: root.get() + "/ls", shards: 2, tilesPerShard: 1, size: 96, seed: 11)) }
     /// 2 shards × 300 patches.
-    static let so2sat = Result { try make(SynthOptions(preset: .so2sat, outDir: root + "/so", shards: 2, tilesPerShard: 300, seed: 11)) }
-
-    private static let cleanup: Void = { atexit { try? FileManager.default.removeItem(atPath: SynthFixtures.root) } }()
+    static let so2sat = Result { try make(SynthOptions(preset: .so2sat, outDir: root.get() + "/so", shards: 2, tilesPerShard: 300, seed: 11)) }
 
     private static func make(_ o: SynthOptions) throws -> (options: SynthOptions, report: SynthReport) {
-        _ = cleanup
         try? FileManager.default.removeItem(atPath: o.outDir)
         return (o, try Synth.generate(o))
     }

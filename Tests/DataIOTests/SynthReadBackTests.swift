@@ -1,20 +1,15 @@
 import DataIO
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// What `rstrain synth` writes, read back through the tile-repository reader the trainer uses.
 final class SynthReadBackTests: XCTestCase {
-    func dir() throws -> String {
-        let d = NSTemporaryDirectory() + "rstrain-synth-read-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     /// Sentinel-2: 10 m and 20 m band files come back as one 10-band 10 m window; labels are
     /// proportions summing to 1 on valid pixels; the swath-edge NODATA is masked.
     func testSentinel2ShardReadsAsTenBandWindows() throws {
-        let out = try dir()
+        let out = try scratch()
         _ = try Synth.generate(SynthOptions(preset: .sentinel2, outDir: out, shards: 1, tilesPerShard: 1, size: 256, seed: 3))
         let shard = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: out).sorted().first)
         let repo = try TileRepository(path: out + "/" + shard)

@@ -71,8 +71,7 @@ final class SynthSo2SatTests: XCTestCase {
         let (o, report) = try SynthFixtures.so2sat.get()
         XCTAssertNotEqual(report.shards[0].region, report.shards[1].region)
         XCTAssertNotEqual(report.shards[0].classCounts, report.shards[1].classCounts)
-        let again = SynthFixtures.root + "/so-again"
-        try? FileManager.default.removeItem(atPath: again)
+        let again = try scratch()
         var same = o
         same.outDir = again
         same.shards = 1

@@ -73,9 +73,7 @@ final class SynthTileTests: XCTestCase {
 
     /// Larger tiles get 256² blocks (several per file), as the trainer's windows expect.
     func testBlocksOfLargeTiles() throws {
-        let dir = SynthFixtures.root + "/big"
-        try? FileManager.default.removeItem(atPath: dir)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratch()
         try Synth.generate(SynthOptions(preset: .sentinel2, outDir: dir, shards: 1, tilesPerShard: 1, size: 512, seed: 5))
         let r = try Raster(dir + "/shard_000/tile_00/B08.tif")
         XCTAssertEqual([r.width, r.height], [512, 512])
@@ -240,8 +238,7 @@ final class SynthTileTests: XCTestCase {
 
     func testSameSeedSamePixelsOtherSeedOtherPixels() throws {
         func write(_ name: String, seed: UInt64, preset: SynthPreset) throws -> [Float] {
-            let dir = SynthFixtures.root + "/" + name
-            try? FileManager.default.removeItem(atPath: dir)
+            let dir = try scratch() + "/" + name
             try Synth.generate(SynthOptions(preset: preset, outDir: dir, shards: 1, tilesPerShard: 2, size: 64, seed: seed))
             let file = dir + "/shard_000/tile_01/" + (preset == .landsat ? "image.tif" : "B05.tif")
             let r = try Raster(file)
@@ -261,8 +258,7 @@ final class SynthTileTests: XCTestCase {
     func testCloudsAsNoData() throws {
         // With --cloud-nodata, opaque cloud becomes NODATA; without, it stays (bright).
         func missing(_ masked: Bool) throws -> (nodata: Int, bright: Int) {
-            let dir = SynthFixtures.root + "/clouds-\(masked)"
-            try? FileManager.default.removeItem(atPath: dir)
+            let dir = try scratch() + "/clouds-\(masked)"
             try Synth.generate(SynthOptions(preset: .landsat, outDir: dir, shards: 1, tilesPerShard: 1, size: 128, dates: 6, seed: 3, cloudsAsNoData: masked))
             var nodata = 0, bright = 0
             let tile = dir + "/shard_000/tile_00"

@@ -9,8 +9,7 @@ final class TileFixture {
     let root: String
 
     init(_ tag: String) throws {
-        root = NSTemporaryDirectory() + "rstrain-tiles-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        root = try Scratch.make("tiles-\(tag)")
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }

@@ -69,8 +69,7 @@ final class SimClusterTests: XCTestCase {
         let h5py = try runProcess("python3", ["-c", "import h5py"])
         guard h5py.status == 0 else { throw XCTSkip("comparing weights needs python3 with h5py") }
         let exe = try rstrainBinary()
-        let scratch = NSTemporaryDirectory() + "rstrain-simtest-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratch = try self.scratch()
         let synth = try runProcess(exe, ["synth", "--preset", "sentinel2", "--out", scratch + "/data", "--shards", "3",
                                          "--tiles-per-shard", "1", "--size", "128", "--seed", "3"])
         XCTAssertEqual(synth.status, 0, synth.stderr)

@@ -19,7 +19,7 @@ final class DistributedPredictTests: XCTestCase {
     /// has a row that two window rows' kept parts share.
     func testDenseSceneOnThreeRanksEqualsOneProcess() throws {
         let weights = try PredictTests.weights.get(), dir = try scratch()
-        let common = ["--checkpoint", weights, "--input", PredictTests.tile, "--window", "32", "--overlap", "9", "--batch", "2"]
+        let common = try ["--checkpoint", weights, "--input", PredictTests.tile, "--window", "32", "--overlap", "9", "--batch", "2"]
         let one = try predict(ranks: 0, common + ["--output", dir + "/c1.tif", "--probabilities", dir + "/p1.tif"])
         XCTAssertEqual(one.status, 0, one.stderr)
         let three = try predict(ranks: 3, common + ["--output", dir + "/c3.tif", "--probabilities", dir + "/p3.tif"])
@@ -30,7 +30,7 @@ final class DistributedPredictTests: XCTestCase {
     /// The same for the patch model (rows = kept pixels; the window row is the unit of a pass).
     func testPatchSceneOnThreeRanksEqualsOneProcess() throws {
         let weights = try PredictPatchTests.weights.get(), dir = try scratch()
-        let common = ["--checkpoint", weights, "--input", PredictPatchTests.tile, "--window", "48", "--overlap", "15", "--batch", "1"]
+        let common = try ["--checkpoint", weights, "--input", PredictPatchTests.tile, "--window", "48", "--overlap", "15", "--batch", "1"]
         let one = try predict(ranks: 0, common + ["--output", dir + "/c1.tif", "--probabilities", dir + "/p1.tif"])
         XCTAssertEqual(one.status, 0, one.stderr)
         let three = try predict(ranks: 3, common + ["--output", dir + "/c3.tif", "--probabilities", dir + "/p3.tif"])
@@ -64,7 +64,7 @@ final class DistributedPredictTests: XCTestCase {
     /// and the total; rank 2 says it has nothing.
     func testTemplatedRepositoriesMapEachTileOnceWhereItIs() throws {
         let weights = try PredictTests.weights.get(), dir = try scratch(), fm = FileManager.default
-        let shards = TrainingRun.data + "/data"
+        let shards = try TrainingRun.data + "/data"
         for (r, (shard, tile)) in [("shard_000", "tile_a"), ("shard_001", "tile_b")].enumerated() {
             try fm.createDirectory(atPath: dir + "/repo_\(r)", withIntermediateDirectories: true)
             try fm.copyItem(atPath: "\(shards)/\(shard)/shard.json", toPath: dir + "/repo_\(r)/shard.json")
@@ -95,7 +95,7 @@ final class DistributedPredictTests: XCTestCase {
     /// Two ranks on one host reading the same repository share its tiles: each mapped once.
     func testRanksSharingARepositorySplitItsTiles() throws {
         let weights = try PredictTests.weights.get(), dir = try scratch(), fm = FileManager.default
-        let shards = TrainingRun.data + "/data"
+        let shards = try TrainingRun.data + "/data"
         try fm.createDirectory(atPath: dir + "/repo", withIntermediateDirectories: true)
         try fm.copyItem(atPath: shards + "/shard_000/shard.json", toPath: dir + "/repo/shard.json")
         for (shard, tile) in [("shard_000", "tile_a"), ("shard_001", "tile_b"), ("shard_000", "tile_c")] {

@@ -10,7 +10,7 @@ final class ForestBaselineTests: XCTestCase {
     static let args = ["--trees", "12", "--samples-per-shard", "4000", "--max-depth", "12", "--seed", "17"]
 
     func run(_ n: Int, _ name: String) throws -> (dir: String, result: ProcessResult) {
-        let dir = TrainingRun.data + "/runs/\(name)"
+        let dir = try TrainingRun.data + "/runs/\(name)"
         let cfg = try TrainingRun.config(name, runDir: dir, data: ["augment": false])
         let r = n == 1 ? try runProcess(try rstrainBinary(), ["baseline", cfg] + Self.args, timeout: 300)
                        : try TrainingRun.mpirun(n, ["baseline", cfg] + Self.args)
@@ -56,7 +56,7 @@ final class ForestBaselineTests: XCTestCase {
     }
 
     func testRegressionOnlyDataIsRefused() throws {
-        let dir = TrainingRun.data + "/runs/forest-noclass"
+        let dir = try TrainingRun.data + "/runs/forest-noclass"
         let cfg = try TrainingRun.config("forest-noclass", runDir: dir, data: ["labels": "none"])
         let r = try runProcess(try rstrainBinary(), ["baseline", cfg] + Self.args, timeout: 120)
         XCTAssertNotEqual(r.status, 0)

@@ -22,7 +22,7 @@ final class ForestEntryTests: XCTestCase {
 
     /// The 2-rank round-robin run (made once per process).
     static let run: Result<(config: String, dir: String, log: String), Error> = Result {
-        let dir = TrainingRun.data + "/runs/forest-2"
+        let dir = try TrainingRun.data + "/runs/forest-2"
         let cfg = try config("forest-2", runDir: dir)
         let r = try TrainingRun.mpirun(2, [cfg], timeout: 600)
         guard r.status == 0 else { throw TestSetupError("training failed: \(r.stdout)\n\(r.stderr)") }
@@ -30,7 +30,8 @@ final class ForestEntryTests: XCTestCase {
     }
 
     func configError(_ models: [[String: Any]], extra: [String: Any] = [:]) throws -> ConfigError? {
-        let path = try TrainingRun.config("forest-bad", runDir: "/tmp/unused", extra: ["models": models].merging(extra) { $1 })
+        let unused = try TrainingRun.data + "/runs/unused"   // parsed, never run
+        let path = try TrainingRun.config("forest-bad", runDir: unused, extra: ["models": models].merging(extra) { $1 })
         do { _ = try RunConfig(path: path); return nil } catch let e as ConfigError { return e }
     }
 
@@ -61,7 +62,8 @@ final class ForestEntryTests: XCTestCase {
         dup["name"] = "unet"
         XCTAssertEqual(try configError([Self.unet, dup])?.key, "models[1].name")
         // A valid entry: the neural list keeps the U-Net alone.
-        let ok = try TrainingRun.config("forest-ok", runDir: "/tmp/unused", extra: ["models": [Self.unet, Self.rf, Self.rfp]])
+        let ok = try TrainingRun.config("forest-ok", runDir: TrainingRun.data + "/runs/unused",
+                                        extra: ["models": [Self.unet, Self.rf, Self.rfp]])
         let c = try RunConfig(path: ok)
         XCTAssertEqual(c.models.map(\.name), ["unet"])
         XCTAssertEqual(c.forests.map(\.name), ["rf", "rfp"])
@@ -125,7 +127,10 @@ final class ForestEntryTests: XCTestCase {
             let m = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any], e.stdout)
             XCTAssertEqual(m["model"] as? String, "rf")
             XCTAssertEqual(m["pixels"] as? Int, Int(try XCTUnwrap(rec["counted"] as? Double)))
-            XCTAssertEqual(m["overall_accuracy"] as? Double, acc)
+            // The counts agree exactly; the ratio went through JSON twice.
+            let confusion = try XCTUnwrap(m["confusion"] as? [[Int]], "\(m)")
+            XCTAssertEqual(confusion.indices.reduce(0) { $0 + confusion[$1][$1] }, Int(try XCTUnwrap(rec["correct"] as? Double)))
+            XCTAssertEqualAfterJSON(m["overall_accuracy"] as? Double, acc)
         }
         // All models side by side in one report.
         let all = try TrainingRun.mpirun(1, ["eval", "--config", cfg, "--json", "--out", dir + "/eval-all"])
@@ -137,7 +142,7 @@ final class ForestEntryTests: XCTestCase {
     /// One rank grows the same forests as two; a second run of the config reuses the files.
     func testOneRankGivesTheSameForestAndResumeReusesIt() throws {
         let (_, dir, _) = try Self.run.get()
-        let one = TrainingRun.data + "/runs/forest-1"
+        let one = try TrainingRun.data + "/runs/forest-1"
         let cfg = try Self.config("forest-1", runDir: one)
         let r = try TrainingRun.mpirun(1, [cfg], timeout: 600)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
@@ -161,7 +166,7 @@ final class ForestEntryTests: XCTestCase {
         let (_, dir, _) = try Self.run.get()
         let out = dir + "/predict"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let tile = TrainingRun.data + "/data/shard_000/tile_00"
+        let tile = try TrainingRun.data + "/data/shard_000/tile_00"
         for name in ["rf", "rfp"] {
             let path = FinalWeights.path(model: name, runDir: dir)
             let r = try runProcess(try rstrainBinary(), ["predict", "--checkpoint", path, "--input", tile,

@@ -145,8 +145,7 @@ final class PredictOutputTests: XCTestCase {
 /// file's chips.
 final class PredictSceneTests: XCTestCase {
     static let run: Result<(h5: String, weights: String), Error> = Result {
-        let dir = NSTemporaryDirectory() + "rstrain-predict-scene-\(UUID().uuidString)"
-        ScratchCleanup.remove(dir)
+        let dir = try Scratch.shared("predict-scene")
         let s = try runProcess(try rstrainBinary(), ["synth", "--preset", "so2sat", "--out", dir + "/data", "--shards", "1",
                                                      "--tiles-per-shard", "24", "--seed", "6"], timeout: 120)
         guard s.status == 0 else { throw TestSetupError("synth failed: \(s.stderr)") }

@@ -13,7 +13,7 @@ import XCTest
 /// centred on every pixel.
 final class PredictPatchTests: XCTestCase {
     static let weights: Result<String, Error> = Result {
-        let run = TrainingRun.data + "/predict-patch-run"
+        let run = try TrainingRun.data + "/predict-patch-run"
         let resnet: [String: Any] = ["name": "resnet", "model": ["arch": "resnet", "stages": [1], "widths": [8], "stem": "small",
                                                                  "head": "pixel", "bands": 10, "classes": 8, "size": 15]]
         let cfg = try TrainingRun.config("predict-patch", runDir: run, extra: ["models": [resnet]])
@@ -22,7 +22,7 @@ final class PredictPatchTests: XCTestCase {
         return FinalWeights.path(model: "resnet", runDir: run)
     }
 
-    static var tile: String { TrainingRun.data + "/data/shard_000/tile_00" }
+    static var tile: String { get throws { try TrainingRun.data + "/data/shard_000/tile_00" } }
 
 
     /// Every pixel's scores come from its own centred patch: windows of 32 px (overlap raised

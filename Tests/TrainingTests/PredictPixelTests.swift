@@ -13,8 +13,7 @@ import XCTest
 final class PredictPixelTests: XCTestCase {
     /// The repository (one 48×48 px tile × 4 dates) and run_dir/final/tempcnn.h5 (made once per process).
     static let run: Result<(data: String, weights: String), Error> = Result {
-        let dir = NSTemporaryDirectory() + "rstrain-predict-ts-\(UUID().uuidString)"
-        ScratchCleanup.remove(dir)
+        let dir = try Scratch.shared("predict-ts")
         let s = try runProcess(try rstrainBinary(), ["synth", "--preset", "landsat", "--out", dir + "/data", "--shards", "1",
                                                      "--tiles-per-shard", "1", "--size", "48", "--dates", "4", "--cloud-nodata",
                                                      "--seed", "4"], timeout: 120)

@@ -12,7 +12,7 @@ import XCTest
 /// a small DeepVel built from its spec, saved as the trainer saves final weights, run over a
 /// synthetic Sentinel-2 tile (128×128 px at 10 m, NODATA along the swath edge).
 final class PredictRegressionTests: XCTestCase {
-    static var tile: String { TrainingRun.data + "/data/shard_000/tile_00" }
+    static var tile: String { get throws { try TrainingRun.data + "/data/shard_000/tile_00" } }
 
 
     /// A DeepVel (1 residual block: receptive radius 4 px) with `outputs` channels, written to

@@ -15,8 +15,7 @@ final class PredictSceneFileTests: XCTestCase {
             print("PredictSceneFileTests skipped: \(reason)")
             throw XCTSkip(reason)
         }
-        let root = NSTemporaryDirectory() + "rstrain-scenefile-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        let root = try scratch()
         let scene = stars + "/L7_ETMs.tif"
         // The scene as a tile, labelled 0 water (NIR < 30), 1 vegetation (NDVI > 0.2), 2 other.
         try FileManager.default.createDirectory(atPath: root + "/repo/olinda", withIntermediateDirectories: true)

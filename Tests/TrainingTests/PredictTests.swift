@@ -12,7 +12,7 @@ import XCTest
 final class PredictTests: XCTestCase {
     /// run_dir/final/unet.h5 of one short run (trained once per process).
     static let weights: Result<String, Error> = Result {
-        let run = TrainingRun.data + "/predict-run"
+        let run = try TrainingRun.data + "/predict-run"
         let unet: [String: Any] = ["name": "unet", "model": ["arch": "unet", "dims": 2, "bands": 10, "classes": 8, "filters": 4,
                                                              "levels": 2, "dropout": 0.1]]
         let cfg = try TrainingRun.config("predict", runDir: run, extra: ["models": [unet]])
@@ -21,7 +21,7 @@ final class PredictTests: XCTestCase {
         return FinalWeights.path(model: "unet", runDir: run)
     }
 
-    static var tile: String { TrainingRun.data + "/data/shard_000/tile_00" }
+    static var tile: String { get throws { try TrainingRun.data + "/data/shard_000/tile_00" } }
 
     func model() throws -> PredictionModel { try PredictionModel(path: try Self.weights.get()) }
 
@@ -118,7 +118,7 @@ final class PredictTests: XCTestCase {
     /// A whole repository: one class map per tile into the output directory.
     func testRepositoryGivesOneMapPerTile() throws {
         let weights = try Self.weights.get(), dir = try scratch()
-        let repo = TrainingRun.data + "/data/shard_001"
+        let repo = try TrainingRun.data + "/data/shard_001"
         let r = try runProcess(try rstrainBinary(), ["predict", "--checkpoint", weights, "--input", repo, "--output", dir + "/maps",
                                                      "--probabilities", dir + "/probs"], timeout: 300)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -154,8 +154,7 @@ final class PredictTests: XCTestCase {
 /// Models that cannot map a tile are refused by name, before any tile is read.
 final class PredictRefusalTests: XCTestCase {
     func refusal(_ spec: [String: Any], classes: Int, kind: String = "tiles") throws -> String {
-        let dir = NSTemporaryDirectory() + "rstrain-predict-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try scratch()
         let store = try ModelZoo.build(spec, batch: 1, input: [10, 32, 32]).plan().parameters
         func json(_ v: Any) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: v), as: UTF8.self) }
         let path = try FinalWeights.write(store, model: "m", runDir: dir, attributes: [

@@ -7,7 +7,7 @@ import XCTest
 /// ranks, nor on a kill -9 and resume (on the same or another number of ranks).
 final class TrainerExactTests: XCTestCase {
     func run(_ n: Int, _ name: String, extra: [String: Any] = [:]) throws -> (dir: String, result: ProcessResult) {
-        let dir = TrainingRun.data + "/runs/\(name)"
+        let dir = try TrainingRun.data + "/runs/\(name)"
         let cfg = try TrainingRun.config(name, runDir: dir, extra: extra)
         let r = try TrainingRun.mpirun(n, [cfg])
         XCTAssertEqual(r.status, 0, "\(n) ranks:\n\(r.stdout)\n\(r.stderr)")

@@ -8,7 +8,7 @@ final class TrainerFaultTests: XCTestCase {
 
     /// kill -9 of one rank ends the whole job, non-zero, within 30 s; re-running resumes.
     func testKilledRankEndsTheJob() throws {
-        let dir = TrainingRun.data + "/runs/rankdeath"
+        let dir = try TrainingRun.data + "/runs/rankdeath"
         let cfg = try TrainingRun.config("rankdeath", runDir: dir, extra: long)
         let job = try TrainingRun.start(3, [cfg], log: TrainingRun.data + "/rankdeath.log")
         try TrainingRun.wait("a checkpoint") { !TrainingRun.checkpoints(dir).isEmpty || !job.isRunning }
@@ -27,11 +27,11 @@ final class TrainerFaultTests: XCTestCase {
 
     /// A rank that stops answering (SIGSTOP) is named by rank 0, then the job is aborted.
     func testStalledRankIsNamedThenTheJobAborted() throws {
-        let dir = TrainingRun.data + "/runs/stall"
+        let dir = try TrainingRun.data + "/runs/stall"
         var extra = long
         extra["watchdog"] = ["warn_seconds": 2, "abort_seconds": 6]
         let cfg = try TrainingRun.config("stall", runDir: dir, extra: extra)
-        let log = TrainingRun.data + "/stall.log"
+        let log = try TrainingRun.data + "/stall.log"
         let job = try TrainingRun.start(2, [cfg], log: log)
         try TrainingRun.wait("a checkpoint") { !TrainingRun.checkpoints(dir).isEmpty || !job.isRunning }
         let pids = try TrainingRun.ranks(of: cfg)
@@ -54,7 +54,7 @@ final class TrainerFaultTests: XCTestCase {
     /// A diverging model stops the run with a message naming model, step and shard; the last
     /// good checkpoint stays.
     func testNonFiniteLossStopsWithAMessage() throws {
-        let dir = TrainingRun.data + "/runs/nan"
+        let dir = try TrainingRun.data + "/runs/nan"
         let cfg = try TrainingRun.config("nan", runDir: dir, extra: ["epochs": 3, "optimizer": ["type": "sgd", "lr": 1e30, "momentum": 0]])
         let r = try TrainingRun.mpirun(2, [cfg])
         XCTAssertNotEqual(r.status, 0)
@@ -68,7 +68,7 @@ final class TrainerFaultTests: XCTestCase {
     /// other's shard would fail.
     func testRanksOpenOnlyTheirOwnShards() throws {
         guard onPath("mpirun") else { throw XCTSkip("mpirun is not on PATH") }
-        let root = TrainingRun.data + "/local"
+        let root = try TrainingRun.data + "/local"
         let fm = FileManager.default
         for (host, shard) in [("a", "shard_000"), ("b", "shard_001")] {
             try fm.createDirectory(atPath: "\(root)/\(host)", withIntermediateDirectories: true)
@@ -91,7 +91,7 @@ final class TrainerFaultTests: XCTestCase {
     /// A shard path with `{rank}` (or `{host}`) names each owner's local copy: rank 0 finds
     /// shard_000 under r0/, rank 1 shard_001 under r1/, and neither has the other's.
     func testShardPathTemplates() throws {
-        let root = TrainingRun.data + "/templated"
+        let root = try TrainingRun.data + "/templated"
         let fm = FileManager.default
         for (rank, shard) in [(0, "shard_000"), (1, "shard_001")] {
             try fm.createDirectory(atPath: "\(root)/r\(rank)", withIntermediateDirectories: true)

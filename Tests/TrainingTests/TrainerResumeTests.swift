@@ -9,11 +9,11 @@ final class TrainerResumeTests: XCTestCase {
     let long: [String: Any] = ["epochs": 8, "checkpoint": ["every_steps": 2, "keep": 3]]
 
     func testKillNineCorruptCheckpointAndResumeOnOtherRankCount() throws {
-        let refDir = TrainingRun.data + "/runs/resume-ref"
+        let refDir = try TrainingRun.data + "/runs/resume-ref"
         let ref = try TrainingRun.mpirun(2, [try TrainingRun.config("resume-ref", runDir: refDir, extra: long)])
         XCTAssertEqual(ref.status, 0, ref.stdout + ref.stderr)
 
-        let dir = TrainingRun.data + "/runs/resume-kill"
+        let dir = try TrainingRun.data + "/runs/resume-kill"
         let cfg = try TrainingRun.config("resume-kill", runDir: dir, extra: long)
         let job = try TrainingRun.start(2, [cfg], log: TrainingRun.data + "/resume-kill-1.log")
         try TrainingRun.wait("the fifth checkpoint") { TrainingRun.checkpoints(dir).contains("ckpt-000005.h5") || !job.isRunning }
@@ -51,7 +51,7 @@ final class TrainerResumeTests: XCTestCase {
     }
 
     func testRestartStartsOver() throws {
-        let dir = TrainingRun.data + "/runs/restart"
+        let dir = try TrainingRun.data + "/runs/restart"
         // No validation windows at all: the run still ends (with no validation figure).
         let cfg = try TrainingRun.config("restart", runDir: dir, data: ["validation_fraction": 0])
         XCTAssertEqual(try TrainingRun.mpirun(1, [cfg]).status, 0)
@@ -63,7 +63,7 @@ final class TrainerResumeTests: XCTestCase {
     }
 
     func testArchitectureChangeIsRefusedOnResume() throws {
-        let dir = TrainingRun.data + "/runs/archchange"
+        let dir = try TrainingRun.data + "/runs/archchange"
         XCTAssertEqual(try TrainingRun.mpirun(1, [try TrainingRun.config("archchange", runDir: dir)]).status, 0)
         let changed = try TrainingRun.config("archchange", runDir: dir, extra: ["models": [
             ["name": "unet", "model": ["arch": "unet", "dims": 2, "bands": 10, "classes": 8, "filters": 6, "levels": 2]],
@@ -83,9 +83,9 @@ final class TrainerResumeTests: XCTestCase {
     /// two (a safe change: it resumes after the first), equals two epochs straight.
     func testFastModeResumesExactlyOnTheSameRanks() throws {
         let fast: [String: Any] = ["reduction": "fast", "epochs": 2]
-        let straightDir = TrainingRun.data + "/runs/fast-straight"
+        let straightDir = try TrainingRun.data + "/runs/fast-straight"
         XCTAssertEqual(try TrainingRun.mpirun(2, [try TrainingRun.config("fast-straight", runDir: straightDir, extra: fast)]).status, 0)
-        let dir = TrainingRun.data + "/runs/fast-resumed"
+        let dir = try TrainingRun.data + "/runs/fast-resumed"
         var first = fast
         first["epochs"] = 1
         XCTAssertEqual(try TrainingRun.mpirun(2, [try TrainingRun.config("fast-resumed", runDir: dir, extra: first)]).status, 0)

@@ -11,7 +11,7 @@ final class TrainerTransferMetricsTests: XCTestCase {
     }
 
     func testRoundRobinMovesRecordTimeAndBytes() throws {
-        let dir = TrainingRun.data + "/runs/transfer2"
+        let dir = try TrainingRun.data + "/runs/transfer2"
         let cfg = try TrainingRun.config("transfer2", runDir: dir)
         let r = try TrainingRun.mpirun(2, [cfg])
         XCTAssertEqual(r.status, 0, "\(r.stdout)\n\(r.stderr)")

@@ -6,11 +6,11 @@ import Models
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the engine: sgemm, conv kernels (GFLOP/s), training workloads (samples/s).",
+        abstract: "Measure sgemm and conv kernels (GFLOP/s), workloads (samples/s), the data loader (windows/s).",
         discussion: "Benchmarks, not tests: run them side by side with the peer on the same machine."
     )
 
-    @Argument(help: "What to measure: sgemm, conv, reduce, or workload NAME (\(Workload.all.map(\.name).joined(separator: ", ")), or all).")
+    @Argument(help: "What to measure: sgemm, conv, reduce, data, or workload NAME (\(Workload.all.map(\.name).joined(separator: ", ")), or all).")
     var kernel: String
 
     @Argument(help: "The workload name, after `workload`.")
@@ -33,9 +33,11 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup(title: "bench reduce (under mpirun)") var reduceOptions: ReduceBenchOptions
 
+    @OptionGroup(title: "bench data") var dataOptions: DataBenchOptions
+
     func validate() throws {
-        guard ["sgemm", "conv", "workload", "reduce"].contains(kernel) else {
-            throw ValidationError("unknown benchmark '\(kernel)': expected sgemm, conv, reduce or workload NAME")
+        guard ["sgemm", "conv", "workload", "reduce", "data"].contains(kernel) else {
+            throw ValidationError("unknown benchmark '\(kernel)': expected sgemm, conv, reduce, data or workload NAME")
         }
         if kernel == "workload" {
             guard let name else { throw ValidationError("bench workload needs a NAME: \(Workload.all.map(\.name).joined(separator: ", ")), or all") }
@@ -52,6 +54,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if kernel == "reduce" { return try ReduceBench.run(reduceOptions, seconds: seconds ?? 2, json: json) }
+        if kernel == "data" { return try DataBench.run(dataOptions, seconds: seconds ?? 2, json: json) }
         BLAS.threads = BLASCore.defaultThreads(requested: threads)
         let report = BenchReport(json: json)
         if !json { print("BLAS core: \(BLASCore.summary)") }

@@ -137,10 +137,9 @@ enum ModelCheck {
     /// refused with a message naming a mismatched tensor.
     static func weightsRoundTrip(_ spec: [String: Any], input: [Int], mismatched: [String: Any],
                                  file: StaticString = #filePath, line: UInt = #line) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rstrain-weights-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("m.h5").path
+        let dir = try Scratch.make("weights")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/m.h5"
         let a = try ModelZoo.build(spec, input: input).plan()
         a.parameters.initialize(seed: 5)
         for i in 0..<a.parameters.state.count { a.parameters.state.base[i] = Float(i % 7) * 0.25 }

@@ -9,19 +9,22 @@ enum TrainingRun {
     static let rootOK = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
                          "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]
 
-    /// A scratch directory with two small synthetic Sentinel-2 shards (made once per process).
-    static let data: String = {
-        let dir = NSTemporaryDirectory() + "rstrain-train-\(UUID().uuidString)"
-        let r = try! runProcess(try! rstrainBinary(), ["synth", "--preset", "sentinel2", "--out", dir + "/data", "--shards", "2",
-                                                       "--tiles-per-shard", "1", "--size", "128", "--seed", "3"], timeout: 120)
-        precondition(r.status == 0, "synth failed: \(r.stderr)")
-        ScratchCleanup.remove(dir)
+    /// A scratch directory with two small synthetic Sentinel-2 shards (made once per process; a
+    /// failed synth fails each test that needs them, with synth's message).
+    static var data: String { get throws { try made.get() } }
+
+    private static let made = Result { () throws -> String in
+        let dir = try Scratch.shared("train")
+        let r = try runProcess(try rstrainBinary(), ["synth", "--preset", "sentinel2", "--out", dir + "/data", "--shards", "2",
+                                                     "--tiles-per-shard", "1", "--size", "128", "--seed", "3"], timeout: 120)
+        guard r.status == 0 else { throw TestSetupError("synth of the shared shards failed: \(r.stderr)") }
         return dir
-    }()
+    }
 
     /// A config (written to `dir/name.json`) training two tiny models on the two shards.
     static func config(_ name: String, runDir: String, extra: [String: Any] = [:], data: [String: Any] = [:]) throws -> String {
-        var d: [String: Any] = ["shards": [TrainingRun.data + "/data/shard_000", TrainingRun.data + "/data/shard_001"],
+        let root = try TrainingRun.data
+        var d: [String: Any] = ["shards": [root + "/data/shard_000", root + "/data/shard_001"],
                                 "window": 32, "labels": "proportions", "augment": true, "validation_fraction": 0.2]
         d.merge(data) { $1 }
         var json: [String: Any] = [
@@ -35,7 +38,7 @@ enum TrainingRun {
             "micro_batch": 2, "micro_batches": 3, "epochs": 1, "progress_seconds": 1000,
         ]
         json.merge(extra) { $1 }
-        let path = TrainingRun.data + "/\(name).json"
+        let path = root + "/\(name).json"
         try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -92,23 +95,5 @@ extension TrainingRun {
     static func ranks(of config: String) throws -> [Int32] {
         let r = try runProcess("pgrep", ["-f", "^\(try rstrainBinary()) \(config)"])
         return r.stdout.split(separator: "\n").compactMap { Int32($0) }
-    }
-}
-
-/// Removes scratch directories shared by several test classes once the whole bundle has run.
-final class ScratchCleanup: NSObject, XCTestObservation {
-    nonisolated(unsafe) private static var shared: ScratchCleanup?
-    private var dirs: [String] = []
-
-    static func remove(_ dir: String) {
-        if shared == nil {
-            shared = ScratchCleanup()
-            XCTestObservationCenter.shared.addTestObserver(shared!)
-        }
-        shared!.dirs.append(dir)
-    }
-
-    func testBundleDidFinish(_ testBundle: Bundle) {
-        for d in dirs { try? FileManager.default.removeItem(atPath: d) }
     }
 }

@@ -3,7 +3,7 @@ import TestSupport
 import XCTest
 @testable import Engine
 
-final class ScheduleTests: XCTestCase {
+final class LRScheduleTests: XCTestCase {
     /// Rates are floats rounded once from a double computation: within 1e-7 relative
     /// (under one float ulp) of the exact value.
     private func assertRates(_ s: LRSchedule, _ expected: [Int: Double],

@@ -4,8 +4,9 @@ import XCTest
 @testable import Training
 @testable import Distributed
 
-/// GradientReducer in one process (comm nil). Across ranks: ReduceMPITests.
-final class ReduceTests: XCTestCase {
+/// GradientReducer in one process (comm nil): the exact fixed-point reduction, and the fast
+/// float one it is measured against. Across ranks: ReduceMPITests.
+final class FixedPointReduceTests: XCTestCase {
     // Buckets: mixed magnitudes, empty, large, all zero, subnormal only, cancelling pairs.
     let segments = [37, 0, 1000, 5, 257, 64]
 
