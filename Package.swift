@@ -2,7 +2,8 @@
 // rstrain: distributed data-parallel trainer for land-cover deep learning.
 // One module per role: C shims (CMPI, COpenBLAS, CGDAL, CHDF5), Engine (tensors, ops, losses,
 // optimizers), Models (the model zoo), DataIO (GDAL / HDF5 I/O), Distributed (MPI), Training (config, schedule,
-// exact reduction, checkpoints, the trainer), CLI (the `rstrain` executable).
+// exact reduction, checkpoints, the trainer), CLI (the `rstrain` executable); Settings (JSON: the one way configs,
+// model specs and records are read and written; Foundation only).
 import PackageDescription
 
 let package = Package(
@@ -24,25 +25,27 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
 
+        .target(name: "Settings", path: "Sources/Settings"),
         .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine",
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "Models", dependencies: ["Engine"], path: "Sources/Models"),
+        .target(name: "Models", dependencies: ["Engine", "Settings"], path: "Sources/Models"),
         .target(name: "DataIO", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/DataIO"),
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
-        .target(name: "Training", dependencies: ["Engine", "Models", "DataIO", "Distributed", "CGDAL"], path: "Sources/Training"),
+        .target(name: "Training", dependencies: ["Engine", "Settings", "Models", "DataIO", "Distributed", "CGDAL"], path: "Sources/Training"),
         .executableTarget(name: "rstrain",
-                          dependencies: ["Engine", "Models", "DataIO", "Distributed", "Training",
+                          dependencies: ["Engine", "Settings", "Models", "DataIO", "Distributed", "Training",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
 
         // Shared by the test targets: the gradient checker, process helpers (rstrain, mpirun,
         // gdalinfo, python3).
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"], path: "Tests/SettingsTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Settings", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "TestSupport"], path: "Tests/DataIOTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"], path: "Tests/DistributedTests"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], path: "Tests/TrainingTests"),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Settings", "TestSupport"], path: "Tests/TrainingTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"], path: "Tests/CLITests"),
     ]
 )
