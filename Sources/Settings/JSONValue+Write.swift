@@ -67,10 +67,16 @@ extension JSONValue {
         out += close
     }
 
-    /// A JSON string literal: `"` and `\` escaped, control characters as \n, \t… or \u00XX; the
-    /// rest (including non-ASCII) as is.
-    static func quote(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string literal: `"` and `\` escaped, control characters as \n, \r,
+    /// \t or \u00XX, the rest (non-ASCII included) as is. Also the report writer's (JSONText).
+    public static func quote(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings (names, keys) need no escape: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
@@ -78,9 +84,9 @@ extension JSONValue {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(u)
             }
         }
