@@ -2,7 +2,8 @@
 // rstrain: distributed data-parallel trainer for land-cover deep learning.
 // One module per role: C shims (CMPI, COpenBLAS, CGDAL, CHDF5), Engine (tensors, ops, losses,
 // optimizers), Models (the model zoo), DataIO (GDAL / HDF5 I/O), Distributed (MPI), Training (config, schedule,
-// exact reduction, checkpoints, the trainer), CLI (the `rstrain` executable).
+// exact reduction, checkpoints, the trainer), CLI (the `rstrain` executable); Settings (JSON: the one way configs,
+// model specs and records are read and written; Foundation only).
 import PackageDescription
 
 let package = Package(
@@ -24,14 +25,15 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
 
+        .target(name: "Settings", path: "Sources/Settings"),
         .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine",
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "Models", dependencies: ["Engine"], path: "Sources/Models"),
+        .target(name: "Models", dependencies: ["Engine", "Settings"], path: "Sources/Models"),
         .target(name: "DataIO", dependencies: ["Engine", "CGDAL", "CHDF5"], path: "Sources/DataIO"),
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"], path: "Sources/Distributed"),
         // What every mode of a run shares: its config, placement and schedule, shards, model replicas,
         // checkpoint and weights files, metric records.
-        .target(name: "Experiment", dependencies: ["Engine", "Models", "DataIO", "Distributed"], path: "Sources/Experiment"),
+        .target(name: "Experiment", dependencies: ["Engine", "Settings", "Models", "DataIO", "Distributed"], path: "Sources/Experiment"),
         .target(name: "Forest", dependencies: ["Engine", "DataIO", "Distributed", "Experiment"], path: "Sources/Forest"),
         .target(name: "Training", dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest"],
                 path: "Sources/Training"),
@@ -40,7 +42,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Engine", "DataIO", "Distributed", "Experiment", "Forest"],
                 path: "Sources/Evaluation"),
         .executableTarget(name: "rstrain",
-                          dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Forest", "Training",
+                          dependencies: ["Engine", "Settings", "Models", "DataIO", "Distributed", "Experiment", "Forest", "Training",
                                          "Prediction", "Evaluation",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
@@ -48,11 +50,12 @@ let package = Package(
         // Shared by the test targets: the gradient checker, process helpers (rstrain, mpirun,
         // gdalinfo, python3).
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"], path: "Tests/SettingsTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Settings", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "TestSupport"], path: "Tests/DataIOTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"], path: "Tests/DistributedTests"),
-        .testTarget(name: "TrainingTests", dependencies: ["Experiment", "Forest", "Training", "Prediction", "Evaluation",
+        .testTarget(name: "TrainingTests", dependencies: ["Settings", "Experiment", "Forest", "Training", "Prediction", "Evaluation",
                                                            "TestSupport"], path: "Tests/TrainingTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"], path: "Tests/CLITests"),
     ]

@@ -1,3 +1,4 @@
+import Settings
 import XCTest
 @testable import Engine
 @testable import Models

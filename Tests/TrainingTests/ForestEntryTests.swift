@@ -1,6 +1,7 @@
 import DataIO
 import Engine
 import Foundation
+import Settings
 import TestSupport
 @testable import Training
 import XCTest

@@ -1,4 +1,5 @@
 import Engine
+import Settings
 import XCTest
 @testable import Training
 @testable import Experiment

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import Settings
 
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,21 +21,20 @@ struct ListModels: ParsableCommand {
 
     func run() throws {
         if json {
-            let doc: [[String: Any]] = ModelZoo.builders.map { b in
-                ["arch": b.arch, "summary": b.summary,
-                 "parameters": b.parameters.map { p -> [String: Any] in
-                     var o: [String: Any] = ["key": p.key, "type": p.kind.name, "help": p.help]
+            let doc: [JSONValue] = ModelZoo.builders.map { b in
+                ["arch": .string(b.arch), "summary": .string(b.summary),
+                 "parameters": .array(b.parameters.map { p -> JSONValue in
+                     var o: JSONObject = ["key": .string(p.key), "type": .string(p.kind.name), "help": .string(p.help)]
                      switch p.defaultValue {
                      case .required: o["required"] = true
                      case .value(let v): o["default"] = v.json
-                     case .auto(let how): o["default"] = "auto"; o["auto"] = how
+                     case .auto(let how): o["default"] = "auto"; o["auto"] = .string(how)
                      }
-                     if case .string(let c) = p.kind, !c.isEmpty { o["choices"] = c }
-                     return o
-                 }]
+                     if case .string(let c) = p.kind, !c.isEmpty { o["choices"] = .array(c.map(JSONValue.string)) }
+                     return .object(o)
+                 })]
             }
-            let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONValue.array(doc).text(pretty: true))
             return
         }
         for b in ModelZoo.builders {

@@ -6,7 +6,7 @@ import Darwin
 
 /// Learning-rate schedules. `rate(step:)` takes the number of optimizer steps already taken
 /// (0 for the first update). Values are computed in double and rounded once to float.
-/// Build from a JSON config with `LRSchedule(json:)` (LRScheduleJSON.swift).
+/// The run config's schedule settings are read (and checked) in Training's LRScheduleSetting.swift.
 public indirect enum LRSchedule: Sendable, Equatable {
     /// lr at every step.
     case constant(lr: Float)
@@ -44,39 +44,4 @@ public indirect enum LRSchedule: Sendable, Equatable {
             return then.exactRate(step: 0) * f
         }
     }
-
-    /// Throws `LRScheduleError` (naming the offending key) for settings `rate` cannot honour:
-    /// negative or non-finite rates, non-positive periods.
-    public func validate() throws {
-        func rate(_ v: Float, _ key: String) throws {
-            guard v.isFinite, v >= 0 else { throw LRScheduleError(key: key, "must be a finite number ≥ 0, got \(v)", context: LRScheduleError.context) }
-        }
-        func positive(_ v: Int, _ key: String) throws {
-            guard v > 0 else { throw LRScheduleError(key: key, "must be > 0, got \(v)", context: LRScheduleError.context) }
-        }
-        switch self {
-        case let .constant(lr):
-            try rate(lr, "lr")
-        case let .step(lr, every, gamma):
-            try rate(lr, "lr"); try positive(every, "every"); try rate(gamma, "gamma")
-        case let .exponentialDecay(initial, decaySteps, decayRate, _):
-            try rate(initial, "initial"); try positive(decaySteps, "decay_steps"); try rate(decayRate, "decay_rate")
-        case let .cosine(lr, totalSteps, minLR):
-            try rate(lr, "lr"); try positive(totalSteps, "total_steps"); try rate(minLR, "min_lr")
-        case let .warmup(steps, startFactor, then):
-            guard steps >= 0 else { throw LRScheduleError(key: "steps", "must be ≥ 0, got \(steps)", context: LRScheduleError.context) }
-            guard startFactor.isFinite, startFactor >= 0, startFactor <= 1 else {
-                throw LRScheduleError(key: "start_factor", "must be in [0, 1], got \(startFactor)", context: LRScheduleError.context)
-            }
-            do { try then.validate() } catch let e as LRScheduleError { throw e.nested(in: "schedule") }
-        }
-    }
-}
-
-/// A bad schedule setting: a `ConfigError` whose `key` is the path of the JSON key at fault
-/// ("decay_steps", "schedule.min_lr" inside a warm-up, "type" for an unknown kind).
-public typealias LRScheduleError = ConfigError
-
-extension ConfigError {
-    static let context = "learning-rate schedule"
 }

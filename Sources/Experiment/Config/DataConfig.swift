@@ -1,6 +1,7 @@
 import DataIO
 import Engine
 import Foundation
+import Settings
 
 /// The `data` section: where the shards are, who owns them, and how samples are cut.
 public struct DataConfig: Sendable {
@@ -59,36 +60,32 @@ public struct DataConfig: Sendable {
     /// Loader threads per rank.
     public var workers: Int
 
-    public init(_ json: [String: Any], file: String) throws {
-        var r = ConfigReader(json, path: "data", file: file)
+    public init(_ section: ConfigReader) throws {
+        var r = section
         kind = try r.choice("kind", default: .tiles)
         guard let list = try r.array("shards"), !list.isEmpty else {
             throw r.has("shards") ? r.error("shards", "must list at least one shard") : r.error("shards", "is missing")
         }
-        shards = try list.enumerated().map { i, item in
-            let here = "data.shards[\(i)]"
-            if let p = item as? String { return Shard(path: p, name: Self.name(p), ranks: nil, hosts: nil, rows: nil) }
-            guard let o = item as? [String: Any] else {
-                throw ConfigError(key: here, "must be a path or an object {\"path\": ...}", context: file)
-            }
-            var s = ConfigReader(o, path: here, file: file)
+        shards = try list.map { item in
+            if let p = item.value.string { return Shard(path: p, name: Self.name(p), ranks: nil, hosts: nil, rows: nil) }
+            var s = try item.reader(orError: "must be a path or an object {\"path\": ...}")
             let path = try s.string("path")
             var shard = Shard(path: path, name: try s.string("name", default: Self.name(path)), ranks: nil, hosts: nil, rows: nil)
             if let ranks = try s.array("ranks") {
-                let v = ranks.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+                let v = ranks.compactMap(\.value.int)
                 guard v.count == ranks.count, !v.isEmpty, v.allSatisfy({ $0 >= 0 }) else {
                     throw s.error("ranks", "must be a non-empty list of rank numbers ≥ 0")
                 }
                 shard.ranks = v
             }
             if let hosts = try s.array("hosts") {
-                let v = hosts.compactMap { $0 as? String }
+                let v = hosts.compactMap(\.value.string)
                 guard v.count == hosts.count, !v.isEmpty else { throw s.error("hosts", "must be a non-empty list of host names") }
                 shard.hosts = v
             }
             if shard.ranks != nil && shard.hosts != nil { throw s.error("hosts", "cannot be given together with 'ranks'") }
             if let rows = try s.array("rows") {
-                let v = rows.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+                let v = rows.compactMap(\.value.int)
                 guard v.count == 2, v[0] >= 0, v[1] > v[0] else { throw s.error("rows", "must be [first, end) with 0 ≤ first < end") }
                 shard.rows = v[0]..<v[1]
             }
@@ -102,10 +99,10 @@ public struct DataConfig: Sendable {
 
         var t = TileOptions()
         if let bands = try r.array("bands") {
-            t.bands = try bands.enumerated().map { i, b in
-                if let s = b as? String { return .name(s) }
-                if let n = (b as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }), n >= 1 { return .index(n) }
-                throw ConfigError(key: "data.bands[\(i)]", "must be a band name or a 1-based band number", context: file)
+            t.bands = try bands.map { b in
+                if let s = b.value.string { return .name(s) }
+                if let n = b.value.int, n >= 1 { return .index(n) }
+                throw b.error("must be a band name or a 1-based band number")
             }
         }
         if r.has("resolution") {
@@ -134,8 +131,7 @@ public struct DataConfig: Sendable {
         }
         workers = try r.positive("workers", default: 2)
         normalization = .statistics
-        if let n = try r.optionalObject("normalization") {
-            var nr = ConfigReader(n, path: "data.normalization", file: file)
+        if var nr = try r.optionalObject("normalization") {
             let type = try nr.string("type")
             switch type {
             case "statistics": normalization = .statistics
@@ -157,7 +153,7 @@ public struct DataConfig: Sendable {
         }
         if kind != .so2sat, r.has("modality") { throw r.error("modality", "applies to So2Sat HDF5 files only") }
         if kind != .so2sat, let s = shards.firstIndex(where: { $0.rows != nil }) {
-            throw ConfigError(key: "data.shards[\(s)].rows", "applies to So2Sat HDF5 files only", context: file)
+            throw ConfigError(key: "data.shards[\(s)].rows", "applies to So2Sat HDF5 files only", context: r.context)
         }
         try r.rejectUnknown()
     }

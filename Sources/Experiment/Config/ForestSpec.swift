@@ -1,4 +1,4 @@
-import Engine
+import Settings
 
 /// A `models[i]` entry whose model is `{"arch": "random_forest", ...}`: the forest baseline as a
 /// model of the run (docs/config.md). Its keys and defaults are `Baseline.Options`'.
@@ -16,10 +16,10 @@ public struct ForestSpec: Equatable, Sendable {
 
     public init() {}
 
-    /// Parses a spec already known to have arch "random_forest"; `path` is its JSON path
-    /// (`models[1].model`) for errors.
-    public init(_ spec: [String: Any], path: String, file: String) throws {
-        var r = ConfigReader(spec, path: path, file: file)
+    /// Parses a spec already known to have arch "random_forest"; the reader's path is its JSON
+    /// path (`models[1].model`) for errors.
+    public init(_ spec: ConfigReader) throws {
+        var r = spec
         _ = try r.string("arch")
         func positive(_ k: String, _ d: Int) throws -> Int {
             guard r.has(k) else { return try r.int(k, default: d) }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Models
+import Settings
 
 /// One entry of `models`: a named model spec with its optimizer and schedule.
 public struct ModelConfig: @unchecked Sendable {
@@ -19,29 +20,31 @@ public struct ModelConfig: @unchecked Sendable {
     /// (its optimizer fields keep their defaults and are unused).
     public var forest: ForestSpec?
 
-    public init(_ json: [String: Any], index i: Int, file: String, defaults: [String: Any]?) throws {
-        let here = "models[\(i)]"
-        var r = ConfigReader(json, path: here, file: file)
+    /// Reads one entry of `models`; `defaults` is the run's `optimizer` section.
+    public init(_ entry: ConfigReader, defaults: ConfigReader) throws {
+        var r = entry
         name = try r.string("name")
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw r.error("name", "must be letters, digits, '-', '_' or '.', got '\(name)'")
         }
-        if let path = json["model"] as? String {
+        let spec: JSONObject
+        if let path = r["model"]?.string {
             _ = try r.string("model")
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw r.error("model", "names the file '\(path)', which cannot be read")
             }
-            guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard let obj = (try? JSONValue.parse(data))?.object else {
                 throw r.error("model", "names '\(path)', which is not a JSON object")
             }
             spec = obj
         } else {
-            spec = try r.object("model")
+            spec = try r.object("model").object
         }
-        if spec["arch"] as? String == "random_forest" {
-            forest = try ForestSpec(spec, path: "\(here).model", file: file)
+        self.spec = spec.foundation
+        if spec["arch"]?.string == "random_forest" {
+            forest = try ForestSpec(ConfigReader(spec, path: r.key("model"), context: r.context))
             // A forest has no optimizer: giving it one is a mistake worth naming.
-            for k in ["optimizer", "class_weights"] where json[k] != nil {
+            for k in ["optimizer", "class_weights"] where r[k] != nil {
                 throw r.error(k, "does not apply to a random_forest model")
             }
             (optimizer, momentum, weightDecay, schedule) = (.adam, 0, 0, .constant(lr: 1e-3))
@@ -49,12 +52,10 @@ public struct ModelConfig: @unchecked Sendable {
             return
         }
         do { _ = try ModelSpec.parse(spec) } catch let e as ConfigError {
-            throw ConfigError(key: "\(here).model.\(e.key)", "\(e.message) (\(e.context))", context: file)
+            throw ConfigError(key: "\(r.key("model")).\(e.key)", "\(e.message) (\(e.context))", context: r.context)
         }
         // Optimizer: the model's own, else the run's default section, else Adam at 1e-3.
-        let opt = try r.optionalObject("optimizer") ?? defaults ?? [:]
-        let optPath = json["optimizer"] != nil ? "\(here).optimizer" : "optimizer"
-        var o = ConfigReader(opt, path: optPath, file: file)
+        var o = try r.optionalObject("optimizer") ?? defaults
         optimizer = try o.choice("type", default: .adam)
         momentum = Float(try o.double("momentum", default: optimizer == .sgd ? 0.9 : 0))
         weightDecay = Float(try o.double("weight_decay", default: 0))
@@ -64,16 +65,14 @@ public struct ModelConfig: @unchecked Sendable {
         let lr = try o.double("lr", default: 1e-3)
         guard lr > 0, lr.isFinite else { throw o.error("lr", "must be > 0, got \(lr)") }
         if let s = try o.optionalObject("schedule") {
-            do { schedule = try LRSchedule(json: s) } catch let e as ConfigError {
-                throw ConfigError(key: "\(optPath).schedule.\(e.key)", e.message, context: file)
-            }
+            schedule = try LRSchedule(s)
             if o.has("lr") { throw o.error("lr", "cannot be given with 'schedule' (the schedule sets the rate)") }
         } else {
             schedule = .constant(lr: Float(lr))
         }
         try o.rejectUnknown()
         if let w = try r.array("class_weights") {
-            let v = w.compactMap { ($0 as? NSNumber)?.floatValue }
+            let v = w.compactMap(\.value.float)
             guard v.count == w.count, v.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
                 throw r.error("class_weights", "must be a list of numbers ≥ 0")
             }

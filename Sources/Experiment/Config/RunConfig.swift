@@ -1,6 +1,7 @@
 import Distributed
 import Engine
 import Foundation
+import Settings
 
 /// The run config (`rstrain CONFIG.json`), checked completely before anything runs: unknown
 /// keys, wrong types and impossible combinations are refused with the JSON path of the key.
@@ -90,31 +91,24 @@ public struct RunConfig: @unchecked Sendable {
     }
 
     public init(data text: Data, file: String) throws {
-        let json: [String: Any]
-        do {
-            guard let o = try JSONSerialization.jsonObject(with: text) as? [String: Any] else {
-                throw ConfigError(key: "(file)", "must hold one JSON object", context: file)
-            }
-            json = o
-        } catch let e as ConfigError { throw e } catch {
-            throw ConfigError(key: "(file)", "is not valid JSON: \(error.localizedDescription)", context: file)
+        let json: JSONValue
+        do { json = try JSONValue.parse(text) } catch {
+            throw ConfigError(key: "(file)", "is not valid JSON: \(error)", context: file)
         }
+        guard let root = json.object else { throw ConfigError(key: "(file)", "must hold one JSON object", context: file) }
         self.file = file
         self.text = text
-        var r = ConfigReader(json, path: "", file: file)
+        var r = ConfigReader(root, context: file)
         runDir = try r.string("run_dir")
         let s = try r.int("seed", default: 0)
         guard s >= 0 else { throw r.error("seed", "must be ≥ 0, got \(s)") }
         seed = UInt64(s)
         mode = try r.choice("mode", default: .roundRobin)
         reduction = try r.choice("reduction", default: .fast)
-        data = try DataConfig(try r.object("data"), file: file)
-        let defaults = try r.optionalObject("optimizer")
+        data = try DataConfig(try r.object("data"))
+        let defaults = try r.section("optimizer")
         guard let list = try r.array("models"), !list.isEmpty else { throw r.error("models", "must list at least one model") }
-        let all = try list.enumerated().map { i, m in
-            guard let o = m as? [String: Any] else { throw ConfigError(key: "models[\(i)]", "must be an object", context: file) }
-            return try ModelConfig(o, index: i, file: file, defaults: defaults)
-        }
+        let all = try list.map { m in try ModelConfig(try m.reader(orError: "must be an object"), defaults: defaults) }
         let names = all.map(\.name)
         if let i = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
             throw ConfigError(key: "models[\(i)].name", "'\(names[i])' is used by two models", context: file)
@@ -129,7 +123,7 @@ public struct RunConfig: @unchecked Sendable {
         epochs = try r.positive("epochs", default: 1)
         roundFraction = try r.double("round_fraction", default: 1)
         guard roundFraction > 0, roundFraction.isFinite else { throw r.error("round_fraction", "must be > 0, got \(roundFraction)") }
-        var ck = ConfigReader(try r.optionalObject("checkpoint") ?? [:], path: "checkpoint", file: file)
+        var ck = try r.section("checkpoint")
         checkpointEvery = ck.has("every_steps") ? try ck.positive("every_steps") : nil
         if !ck.has("every_steps") { _ = try ck.int("every_steps", default: 0) }
         checkpointKeep = try ck.positive("keep", default: 3)
@@ -146,7 +140,7 @@ public struct RunConfig: @unchecked Sendable {
             allreduceBucketBytes = nil
         }
         timeline = try r.bool("timeline", default: false)
-        var w = ConfigReader(try r.optionalObject("watchdog") ?? [:], path: "watchdog", file: file)
+        var w = try r.section("watchdog")
         stallWarnSeconds = try w.double("warn_seconds", default: 60)
         stallAbortSeconds = try w.double("abort_seconds", default: 300)
         guard stallWarnSeconds > 0 else { throw w.error("warn_seconds", "must be > 0") }

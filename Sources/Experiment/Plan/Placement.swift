@@ -1,4 +1,5 @@
 import Engine
+import Settings
 
 /// Which ranks own which shard, and the groups of ranks that train together.
 /// Default (no `ranks`/`hosts` in the config): with at least as many ranks as shards, rank r

@@ -1,3 +1,5 @@
+import Engine
+import Models
 /// The logical plan of a run — which model trains on which shards in which round, for how
 /// many steps, and which shard each micro-batch comes from. It depends only on the config and
 /// the catalog (training windows per shard), never on the number of ranks or the placement.

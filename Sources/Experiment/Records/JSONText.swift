@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 
 /// JSON text for the report files, written by hand rather than by JSONSerialization because
 /// the files need what it does not give: object keys in sorted order (so two runs' lines
@@ -71,29 +72,7 @@ public enum JSONText {
         }
     }
 
-    public static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        // Most strings (names, categories) need no escape: copy them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += s
-            out += "\""
-            return
-        }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
+    public static func appendString(_ s: String, to out: inout String) { JSONValue.quote(s, into: &out) }
 }
 
 /// A value JSONText cannot write: its key path in the object and its type.

@@ -2,6 +2,7 @@ import DataIO
 import Engine
 import Foundation
 import Models
+import Settings
 
 /// How a model is fed from dataset samples, chosen from the shapes (docs/config.md, "How a
 /// model is fed"):

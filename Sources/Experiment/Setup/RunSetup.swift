@@ -2,6 +2,7 @@ import DataIO
 import Distributed
 import Engine
 import Foundation
+import Settings
 
 /// What every rank knows before training: the config (read by rank 0, broadcast), the
 /// placement, its own open shards, the catalog of all shards, the normalisation, the feeds and

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Settings
 
 /// The validated parameters of one model: every key of its builder, with the user's value or
 /// the default; `auto` settings the user left out are absent (`has` is false).
@@ -45,25 +46,18 @@ public struct Params: Sendable {
     public func error(_ key: String, _ message: String) -> ConfigError {
         ConfigError(key: key, message, context: "model \(arch)")
     }
-
-    /// The spec as JSON (arch and every set value), e.g. for checkpoints.
-    public var json: [String: Any] {
-        var o: [String: Any] = ["arch": arch]
-        for (k, v) in values { o[k] = v.json }
-        return o
-    }
 }
 
 /// Parses model JSON (`{"arch": "unet", "dims": 2, "filters": 16, ...}`) against the builder's
 /// declared parameters: unknown keys, wrong types and bad values are refused naming the key.
 public enum ModelSpec {
-    public static func parse(_ json: [String: Any]) throws -> (builder: any ModelBuilder.Type, params: Params) {
-        var r = JSONReader(json, context: "model")
+    public static func parse(_ spec: JSONObject) throws -> (builder: any ModelBuilder.Type, params: Params) {
+        var r = ConfigReader(spec, context: "model")
         let arch = try r.string("arch")
         guard let builder = ModelZoo.builder(arch) else {
-            throw ConfigError(key: "arch", "has unknown value '\(arch)' (known: \(ModelZoo.archs.joined(separator: ", ")))", context: "model")
+            throw r.error("arch", "has unknown value '\(arch)' (known: \(ModelZoo.archs.joined(separator: ", ")))")
         }
-        r = JSONReader(json, context: "model \(arch)")
+        r = ConfigReader(spec, context: "model \(arch)")
         _ = try r.string("arch")
         var values: [String: ParamValue] = [:]
         for p in builder.parameters {
@@ -88,20 +82,28 @@ public enum ModelSpec {
                 }
             }
         }
-        try r.rejectUnread(known: ["arch"] + builder.parameters.map(\.key))
+        try r.rejectUnknown(known: ["arch"] + builder.parameters.map(\.key))
         let params = Params(arch: arch, values: values)
         try builder.validate(params)
         return (builder, params)
     }
 
-    public static func parse(data: Data, source: String) throws -> (builder: any ModelBuilder.Type, params: Params) {
-        let obj: Any
-        do { obj = try JSONSerialization.jsonObject(with: data) } catch {
-            throw ConfigError(key: "(file)", "\(source) is not valid JSON: \(error.localizedDescription)", context: "model")
+    /// A spec held as JSONSerialization output, or built in Swift (`["arch": "unet", "filters": 16]`).
+    public static func parse(_ json: [String: Any]) throws -> (builder: any ModelBuilder.Type, params: Params) {
+        guard let spec = JSONValue(foundation: json)?.object else {
+            throw ConfigError(key: "(spec)", "holds a value that is not JSON: \(json)", context: "model")
         }
-        guard let o = obj as? [String: Any] else {
+        return try parse(spec)
+    }
+
+    public static func parse(data: Data, source: String) throws -> (builder: any ModelBuilder.Type, params: Params) {
+        let value: JSONValue
+        do { value = try JSONValue.parse(data) } catch {
+            throw ConfigError(key: "(file)", "\(source) is not valid JSON: \(error)", context: "model")
+        }
+        guard let spec = value.object else {
             throw ConfigError(key: "(file)", "\(source) must hold one JSON object", context: "model")
         }
-        return try parse(o)
+        return try parse(spec)
     }
 }

@@ -1,4 +1,5 @@
 import Engine
+import Settings
 
 /// One setting a model builder accepts: its JSON key, type, default and meaning. Builders
 /// declare these; `rstrain models` prints them and `ModelSpec` validates JSON against them.
@@ -62,13 +63,13 @@ public enum ParamValue: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The JSON value (for writing specs back out).
-    public var json: Any {
+    public var json: JSONValue {
         switch self {
-        case .int(let v): return v
-        case .double(let v): return v
-        case .bool(let v): return v
-        case .string(let v): return v
-        case .ints(let v): return v
+        case .int(let v): return JSONValue(v)
+        case .double(let v): return JSONValue(v)
+        case .bool(let v): return .bool(v)
+        case .string(let v): return .string(v)
+        case .ints(let v): return .array(v.map(JSONValue.init))
         }
     }
 }

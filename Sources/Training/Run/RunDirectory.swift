@@ -2,6 +2,7 @@ import DataIO
 import Engine
 import Foundation
 import Experiment
+import Settings
 
 /// Rank 0's run directory: config.json (as run), normalization.json, metrics.jsonl,
 /// schedule.jsonl, checkpoints/, final/, timeline/.
