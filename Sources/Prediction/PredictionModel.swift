@@ -13,6 +13,8 @@ public struct PredictionModel: @unchecked Sendable {
     public let metadata: WeightsMetadata
     /// The training window side (a scene model's: its sample's).
     public let window: Int
+    /// The neural model's spec, parsed once (nil for a random forest's file).
+    public let modelSpec: ModelSpec?
 
     public var spec: [String: Any] { metadata.spec }
     public var arch: String { metadata.arch }
@@ -46,6 +48,19 @@ public struct PredictionModel: @unchecked Sendable {
         self.path = path
         metadata = try WeightsMetadata(path: path)
         window = metadata.dataKind == "tiles" ? metadata.window : metadata.sample.last!
+        modelSpec = metadata.arch == "random_forest" ? nil : try Self.parse(metadata.spec, path: path)
+    }
+
+    static func parse(_ spec: [String: Any], path: String) throws -> ModelSpec {
+        do { return try ModelSpec(spec) } catch {
+            throw DataError(path: path, object: "attribute rstrain_model", "is not a model rstrain can build: \(error)")
+        }
+    }
+
+    /// The parsed spec; a forest's file has none.
+    func neuralSpec() throws -> ModelSpec {
+        guard let modelSpec else { throw DataError(path: path, "holds a random forest, not a neural model") }
+        return modelSpec
     }
 
     /// How a model maps the tile to its output (docs/config.md, "How a model is fed").
@@ -69,7 +84,8 @@ public struct PredictionModel: @unchecked Sendable {
         }
         let image = Array(sample.dropLast(2)) + [w, w], (c, t) = (sample[0], sample.count == 4 ? sample[1] : 1)
         var input = image, rows = batch, patch: Int?
-        if let natural = try? ModelZoo.build(spec, batch: 1), natural.outputShape.spatial.isEmpty {
+        let spec = try neuralSpec()
+        if let natural = try? spec.build(), natural.outputShape.spatial.isEmpty {
             // One output per model row: on tiles, training fed it a row per pixel (Feed).
             let dims = Array(natural.inputShape.dims.dropFirst()), shown = dims.map(String.init).joined(separator: "×")
             if dims.count == 2 {
@@ -87,7 +103,7 @@ public struct PredictionModel: @unchecked Sendable {
             (input, rows) = (dims, batch * w * w)
         }
         let model: Model
-        do { model = try ModelZoo.build(spec, batch: rows, input: input) } catch {
+        do { model = try spec.build(batch: rows, input: input) } catch {
             throw DataError(path: path, object: "attribute rstrain_model", "cannot build \(arch) for \(input.map(String.init).joined(separator: "×")) inputs: \(error)")
         }
         let out = model.outputShape
@@ -120,7 +136,7 @@ public struct PredictionModel: @unchecked Sendable {
     public func buildScene(batch: Int) throws -> (model: Model, executor: Executor) {
         guard isScene else { throw DataError(path: path, "\(arch) was trained on tiles: it maps pixels (ScenePredictor), not scenes") }
         let model: Model
-        do { model = try ModelZoo.build(spec, batch: batch, input: sample) } catch {
+        do { model = try neuralSpec().build(batch: batch, input: sample) } catch {
             throw DataError(path: path, object: "attribute rstrain_model", "cannot build \(arch) for \(sample.map(String.init).joined(separator: "×")) inputs: \(error)")
         }
         guard model.task == .classification, model.outputShape.spatial.isEmpty, model.outputShape.channels == classes else {

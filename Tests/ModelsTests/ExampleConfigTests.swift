@@ -12,7 +12,8 @@ final class ExampleConfigTests: XCTestCase {
         var archs: Set<String> = []
         for f in files {
             let data = try Data(contentsOf: dir.appendingPathComponent(f))
-            let (builder, params) = try ModelSpec.parse(data: data, source: f)
+            let spec = try ModelSpec(data: data, source: f)
+            let (builder, params) = (spec.builder, spec.params)
             let m = try ModelZoo.build(builder, params)
             XCTAssertGreaterThan(m.parameterCount, 0, f)
             archs.insert(builder.arch)

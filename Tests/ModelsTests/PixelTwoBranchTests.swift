@@ -26,7 +26,7 @@ final class PixelTwoBranchTests: XCTestCase {
 
     func testAutoLongKernel() throws {
         func lk(_ t: Int, _ padding: String) throws -> Int {
-            try PixelTwoBranch.longKernel(ModelSpec.parse(["arch": "pixel_twobranch", "dates": t, "padding": padding]).params)
+            try PixelTwoBranch.longKernel(ModelSpec(["arch": "pixel_twobranch", "dates": t, "padding": padding]).params)
         }
         XCTAssertEqual(try [2, 3, 4, 6, 10, 12, 24, 25].map { try lk($0, "same") }, [1, 1, 3, 3, 5, 7, 13, 13])
         XCTAssertEqual(try [6, 7, 10, 24, 25].map { try lk($0, "valid") }, [3, 4, 5, 12, 13])

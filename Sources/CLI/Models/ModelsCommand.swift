@@ -72,7 +72,8 @@ struct ShowModel: ParsableCommand {
         do { data = try Data(contentsOf: URL(fileURLWithPath: model)) } catch {
             throw ValidationError("cannot read model file \(model): \(error.localizedDescription)")
         }
-        let (builder, params) = try ModelSpec.parse(data: data, source: model)
+        let spec = try ModelSpec(data: data, source: model)
+        let (builder, params) = (spec.builder, spec.params)
         let m = try ModelZoo.build(builder, params, batch: 1, input: input.flatMap(parseShape))
         print(ModelSummary(m).text)
     }

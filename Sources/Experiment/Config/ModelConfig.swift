@@ -6,10 +6,21 @@ import Settings
 /// One entry of `models`: a named model spec with its optimizer and schedule.
 public struct ModelConfig: @unchecked Sendable {
     public enum OptimizerKind: String, Sendable { case sgd, adam, adamw }
+    /// The training loss (`"loss"`): softmax cross-entropy or per-class sigmoid binary
+    /// cross-entropy for classifiers, mean squared or absolute error for regression.
+    public enum Loss: String, Sendable {
+        case crossEntropy = "cross_entropy", binaryCrossEntropy = "binary_cross_entropy", mse, l1
+
+        public var isRegression: Bool { self == .mse || self == .l1 }
+    }
 
     public var name: String
     /// The builder's JSON (inline, or read from the file `model` names).
     public var spec: [String: Any]
+    /// The neural model's spec, parsed and validated once (nil for a random forest).
+    public var model: ModelSpec?
+    /// The loss (default: cross_entropy for classifiers, mse for regression models).
+    public var loss: Loss = .crossEntropy
     public var optimizer: OptimizerKind
     public var momentum: Float
     public var weightDecay: Float
@@ -44,15 +55,22 @@ public struct ModelConfig: @unchecked Sendable {
         if spec["arch"]?.string == "random_forest" {
             forest = try ForestSpec(ConfigReader(spec, path: r.key("model"), context: r.context))
             // A forest has no optimizer: giving it one is a mistake worth naming.
-            for k in ["optimizer", "class_weights"] where r[k] != nil {
+            for k in ["optimizer", "class_weights", "loss"] where r[k] != nil {
                 throw r.error(k, "does not apply to a random_forest model")
             }
             (optimizer, momentum, weightDecay, schedule) = (.adam, 0, 0, .constant(lr: 1e-3))
             try r.rejectUnknown()
             return
         }
-        do { _ = try ModelSpec.parse(spec) } catch let e as ConfigError {
+        let model: ModelSpec
+        do { model = try ModelSpec(spec) } catch let e as ConfigError {
             throw ConfigError(key: "\(r.key("model")).\(e.key)", "\(e.message) (\(e.context))", context: r.context)
+        }
+        self.model = model
+        let regression = model.builder.task(model.params) == .regression
+        loss = try r.choice("loss", default: regression ? .mse : .crossEntropy)
+        guard loss.isRegression == regression else {
+            throw r.error("loss", "'\(loss.rawValue)' does not apply to a \(regression ? "regression" : "classification") model (\(regression ? "mse or l1" : "cross_entropy or binary_cross_entropy"))")
         }
         // Optimizer: the model's own, else the run's default section, else Adam at 1e-3.
         var o = try r.optionalObject("optimizer") ?? defaults
@@ -77,6 +95,7 @@ public struct ModelConfig: @unchecked Sendable {
                 throw r.error("class_weights", "must be a list of numbers ≥ 0")
             }
             classWeights = v
+            if loss != .crossEntropy { throw r.error("class_weights", "applies to the cross_entropy loss only") }
         }
         try r.rejectUnknown()
     }

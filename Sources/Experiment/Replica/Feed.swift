@@ -29,16 +29,24 @@ public struct Feed: Sendable, Equatable {
     /// Patches per window side and the offset of the first patch.
     public let perSide: Int, offset: Int
 
+    /// The feed of `models[i]` on samples shaped `sample`, its loss checked against the targets.
+    public static func choose(for m: ModelConfig, index i: Int, sample: SampleShapes, scene: Bool, file: String) throws -> Feed {
+        if m.loss == .binaryCrossEntropy, sample.soft == nil {
+            throw ConfigError(key: "models[\(i)].loss", "binary_cross_entropy needs class proportions as targets (data.labels \"proportions\", or So2Sat's soft labels)", context: file)
+        }
+        return try choose(spec: m.model!, sample: sample, scene: scene, key: "models[\(i)].model", file: file)
+    }
+
     /// Picks the feed for a model (`spec`) on samples shaped `sample`; errors name models[i].
-    public static func choose(spec: [String: Any], sample: SampleShapes, scene: Bool, key: String, file: String) throws -> Feed {
+    public static func choose(spec: ModelSpec, sample: SampleShapes, scene: Bool, key: String, file: String) throws -> Feed {
         do { return try pick(spec: spec, sample: sample, scene: scene, key: key, file: file) } catch let e as ConfigError where e.context != file {
             // A builder's own error ("model unet: key 'bands' ..."): name it by its place in the config.
             throw ConfigError(key: "\(key).\(e.key)", "\(e.message) (\(e.context))", context: file)
         }
     }
 
-    private static func pick(spec: [String: Any], sample: SampleShapes, scene: Bool, key: String, file: String) throws -> Feed {
-        let natural = try ModelZoo.build(spec, batch: 1)
+    private static func pick(spec: ModelSpec, sample: SampleShapes, scene: Bool, key: String, file: String) throws -> Feed {
+        let natural = try spec.build()
         let outSpatial = natural.outputShape.spatial, inDims = Array(natural.inputShape.dims.dropFirst())
         let img = sample.image.dims, c = img[0]
         let fail = { (m: String) in ConfigError(key: key, m, context: file) }
@@ -49,7 +57,7 @@ public struct Feed: Sendable, Equatable {
         let w = img.last!, spatialRank = img.count == 4 ? 3 : 2
         if !outSpatial.isEmpty {
             // Per-pixel output over the whole window.
-            let m = try ModelZoo.build(spec, batch: 1, input: img)
+            let m = try spec.build(input: img)
             guard m.outputShape.spatial == [w, w] || m.outputShape.spatial == Array(img.dropFirst()) else {
                 throw fail("outputs \(m.outputShape.spatial.map(String.init).joined(separator: "×")) per \(img.map(String.init).joined(separator: "×")) window; a dense model must keep the window's \(w)×\(w) grid")
             }

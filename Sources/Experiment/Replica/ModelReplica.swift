@@ -43,7 +43,7 @@ public final class ModelReplica {
         bucketFloats = max(1, bucketBytes / 4)
         self.config = config
         self.feed = feed
-        model = try ModelZoo.build(config.spec, batch: microBatch * feed.rowsPerSample, input: feed.input)
+        model = try config.model!.build(batch: microBatch * feed.rowsPerSample, input: feed.input)
         executor = try model.plan()
         optimizer = try config.makeOptimizer(count: executor.parameters.count)
         targets = FeedTargets(output: model.outputShape, sample: sample, task: model.task)
@@ -76,13 +76,19 @@ public final class ModelReplica {
         let g = train ? ex.gradient(model.output) : nil
         var m = StepMetrics()
         let sum: LossSum
-        if model.task == .regression {
-            sum = try MeanSquaredError().computeSum(prediction: out, target: targets.regression!.tensor, mask: targets.mask.tensor, gradient: g)
-        } else {
+        let mask = targets.mask.tensor
+        switch config.loss {
+        case .mse: sum = try MeanSquaredError().computeSum(prediction: out, target: targets.regression!.tensor, mask: mask, gradient: g)
+        case .l1: sum = try L1Loss().computeSum(prediction: out, target: targets.regression!.tensor, mask: mask, gradient: g)
+        case .crossEntropy:
             let target: ClassTarget = targets.soft.map { .soft($0.tensor) } ?? .hard(targets.hard!.labels)
-            sum = try SoftmaxCrossEntropy(classWeights: config.classWeights).computeSum(logits: out, target: target, mask: targets.mask.tensor, gradient: g)
-            (m.correct, m.counted) = accuracy(out)
+            sum = try SoftmaxCrossEntropy(classWeights: config.classWeights).computeSum(logits: out, target: target, mask: mask, gradient: g)
+        case .binaryCrossEntropy:
+            // Each class an independent yes/no against its share of the pixel or sample (the
+            // setup refuses hard labels for it).
+            sum = try BinaryCrossEntropy().computeSum(logits: out, target: targets.soft!.tensor, mask: mask, gradient: g)
         }
+        if !config.loss.isRegression { (m.correct, m.counted) = accuracy(out) }
         m.lossSum = sum.sum
         m.weight = sum.weight
         if let g {

@@ -89,7 +89,7 @@ public struct RunSetup {
         }
         var feeds: [Feed] = []
         for (i, m) in config.models.enumerated() {
-            do { feeds.append(try Feed.choose(spec: m.spec, sample: first.shapes, scene: first.scene, key: "models[\(i)].model", file: config.file)) } catch {
+            do { feeds.append(try Feed.choose(for: m, index: i, sample: first.shapes, scene: first.scene, file: config.file)) } catch {
                 problems.append("\(error)")
             }
         }

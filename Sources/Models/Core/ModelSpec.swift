@@ -2,56 +2,24 @@ import Engine
 import Foundation
 import Settings
 
-/// The validated parameters of one model: every key of its builder, with the user's value or
-/// the default; `auto` settings the user left out are absent (`has` is false).
-public struct Params: Sendable {
-    public let arch: String
-    public private(set) var values: [String: ParamValue]
+/// A model spec parsed and validated once (`{"arch": "unet", "dims": 2, "filters": 16, ...}`
+/// against the builder's declared parameters: unknown keys, wrong types and bad values are
+/// refused naming the key), then passed on: its builder, its typed parameters, and the JSON it
+/// came from (written back as given into checkpoints and weights files).
+public struct ModelSpec: @unchecked Sendable {
+    public let builder: any ModelBuilder.Type
+    public let params: Params
+    public let json: JSONObject
 
-    init(arch: String, values: [String: ParamValue]) {
-        self.arch = arch
-        self.values = values
+    public var arch: String { builder.arch }
+
+    /// Builds the model for `batch` samples of `input` (per sample, C×…; the builder's default
+    /// when nil). Errors name the JSON key or the layer at fault.
+    public func build(batch: Int = 1, input: [Int]? = nil) throws -> Model {
+        try ModelZoo.build(builder, params, batch: batch, input: input)
     }
 
-    public func has(_ key: String) -> Bool { values[key] != nil }
-
-    public func int(_ key: String) -> Int {
-        guard case .int(let v) = values[key] else { preconditionFailure("\(arch): '\(key)' is not a set integer setting") }
-        return v
-    }
-    public func intIfSet(_ key: String) -> Int? { has(key) ? int(key) : nil }
-    public func double(_ key: String) -> Double {
-        switch values[key] {
-        case .double(let v): return v
-        case .int(let v): return Double(v)
-        default: preconditionFailure("\(arch): '\(key)' is not a set number setting")
-        }
-    }
-    public func float(_ key: String) -> Float { Float(double(key)) }
-    public func bool(_ key: String) -> Bool {
-        guard case .bool(let v) = values[key] else { preconditionFailure("\(arch): '\(key)' is not a set boolean setting") }
-        return v
-    }
-    public func string(_ key: String) -> String {
-        guard case .string(let v) = values[key] else { preconditionFailure("\(arch): '\(key)' is not a set string setting") }
-        return v
-    }
-    public func ints(_ key: String) -> [Int] {
-        guard case .ints(let v) = values[key] else { preconditionFailure("\(arch): '\(key)' is not a set list setting") }
-        return v
-    }
-    public func intsIfSet(_ key: String) -> [Int]? { has(key) ? ints(key) : nil }
-
-    /// An error about `key`, for checks that involve several settings or the input.
-    public func error(_ key: String, _ message: String) -> ConfigError {
-        ConfigError(key: key, message, context: "model \(arch)")
-    }
-}
-
-/// Parses model JSON (`{"arch": "unet", "dims": 2, "filters": 16, ...}`) against the builder's
-/// declared parameters: unknown keys, wrong types and bad values are refused naming the key.
-public enum ModelSpec {
-    public static func parse(_ spec: JSONObject) throws -> (builder: any ModelBuilder.Type, params: Params) {
+    public init(_ spec: JSONObject) throws {
         var r = ConfigReader(spec, context: "model")
         let arch = try r.string("arch")
         guard let builder = ModelZoo.builder(arch) else {
@@ -85,18 +53,18 @@ public enum ModelSpec {
         try r.rejectUnknown(known: ["arch"] + builder.parameters.map(\.key))
         let params = Params(arch: arch, values: values)
         try builder.validate(params)
-        return (builder, params)
+        (self.builder, self.params, json) = (builder, params, spec)
     }
 
     /// A spec held as JSONSerialization output, or built in Swift (`["arch": "unet", "filters": 16]`).
-    public static func parse(_ json: [String: Any]) throws -> (builder: any ModelBuilder.Type, params: Params) {
+    public init(_ json: [String: Any]) throws {
         guard let spec = JSONValue(foundation: json)?.object else {
             throw ConfigError(key: "(spec)", "holds a value that is not JSON: \(json)", context: "model")
         }
-        return try parse(spec)
+        try self.init(spec)
     }
 
-    public static func parse(data: Data, source: String) throws -> (builder: any ModelBuilder.Type, params: Params) {
+    public init(data: Data, source: String) throws {
         let value: JSONValue
         do { value = try JSONValue.parse(data) } catch {
             throw ConfigError(key: "(file)", "\(source) is not valid JSON: \(error)", context: "model")
@@ -104,6 +72,6 @@ public enum ModelSpec {
         guard let spec = value.object else {
             throw ConfigError(key: "(file)", "\(source) must hold one JSON object", context: "model")
         }
-        return try parse(spec)
+        try self.init(spec)
     }
 }

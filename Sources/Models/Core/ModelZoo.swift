@@ -19,8 +19,7 @@ public enum ModelZoo {
     /// Builds the model a JSON spec describes, for `batch` samples of `input` (per sample,
     /// C×…; the builder's default when nil). Errors name the JSON key or the layer at fault.
     public static func build(_ json: [String: Any], batch: Int = 1, input: [Int]? = nil) throws -> Model {
-        let (builder, params) = try ModelSpec.parse(json)
-        return try build(builder, params, batch: batch, input: input)
+        try ModelSpec(json).build(batch: batch, input: input)
     }
 
     public static func build(_ builder: any ModelBuilder.Type, _ params: Params, batch: Int = 1, input: [Int]? = nil) throws -> Model {

@@ -63,7 +63,7 @@ public struct Inspection {
         if let sample, shapes.count == 1 {
             for (i, m) in cfg.models.enumerated() {
                 do {
-                    _ = try Feed.choose(spec: m.spec, sample: sample.shapes, scene: sample.scene, key: "models[\(i)].model", file: cfg.file)
+                    _ = try Feed.choose(for: m, index: i, sample: sample.shapes, scene: sample.scene, file: cfg.file)
                 } catch { problems.append("\(error)") }
             }
         }
