@@ -271,13 +271,3 @@ enum GroupRows {
         for r in 0..<rows { db[r] += SmallCopy.sum(src + r * cols, cols) }
     }
 }
-
-extension ColumnChunks {
-    /// Whole samples, `group` at a time, whatever the budget says (tests: several groups on
-    /// small inputs).
-    init(samples g: PatchGeometry, group: Int) {
-        lines = g.lines
-        self.group = group
-        columns = group * g.positions
-    }
-}
