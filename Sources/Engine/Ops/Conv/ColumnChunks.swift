@@ -48,3 +48,15 @@ extension ColumnChunks {
         columns = group * g.positions
     }
 }
+
+/// body(first, count) over 0..<total in runs of `size` (the last one shorter): the chunks of
+/// lines, or the groups of samples, of one pass.
+@inline(__always)
+func forEachRun(total: Int, size: Int, _ body: (Int, Int) -> Void) {
+    var first = 0
+    while first < total {
+        let count = min(size, total - first)
+        body(first, count)
+        first += count
+    }
+}

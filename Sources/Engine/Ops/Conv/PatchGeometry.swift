@@ -57,6 +57,9 @@ struct PatchGeometry {
         kd == 1 && kh == 1 && kw == 1 && sd == 1 && sh == 1 && sw == 1 && pd == 0 && ph == 0 && pw == 0
             && od == d && oh == h && ow == w
     }
+    /// Pointwise with enough positions per sample for a GEMM of its own: the image is
+    /// multiplied in place, without columns (with fewer, samples go side by side instead).
+    var multipliesInPlace: Bool { isPointwise && positions >= ColumnChunks.minColumns }
 
     /// Columns (K × lines·oW, row stride `ld`) for output lines `first..<first+count` of one image.
     func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int) {
