@@ -36,6 +36,35 @@ final class ModelsCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("Output: 10×64×64 per sample"), r.stdout)
     }
 
+    /// Each convolution's planned algorithm, by the rule of `Conv.algorithm` (docs/engine.md):
+    /// the U-Net's 10-band first layer in tap rows, its 16-channel 3×3 convolutions in Winograd,
+    /// its 1×1 head multiplying in place, the transposed 2×2/2 upsampling by col2im.
+    func testShowPrintsEachConvolutionsAlgorithm() throws {
+        let path = try temp(#"{"arch": "unet", "filters": 16, "levels": 3, "bands": 10, "classes": 10}"#)
+        let r = try rstrain(["models", "show", path, "--input", "10x64x64"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for (layer, algorithm) in [(#"enc1\.conv1 \(conv2d\)"#, "implicit-gemm"), (#"enc1\.conv2 \(conv2d\)"#, "winograd"),
+                                   (#"up1 \(conv_transpose2d\)"#, "col2im"), (#"head \(conv2d\)"#, "pointwise")] {
+            XCTAssertNotNil(r.stdout.range(of: layer + #" +[0-9×]+ +[0-9,]+  "# + algorithm + #"(\s|$)"#, options: .regularExpression),
+                            "\(layer): \(algorithm)\n" + r.stdout)
+        }
+        XCTAssertNotNil(r.stdout.range(of: #"pool1 \(maxpool\) +[0-9×]+ +0\n"#, options: .regularExpression), r.stdout)
+        XCTAssertTrue(r.stdout.contains("Algorithms: as planned for a micro-batch of 8 (--batch)"), r.stdout)
+        // ResNet's 3×3 convolutions on 2×2 maps: per tap with samples side by side; one sample
+        // alone has nothing to group, and Winograd takes them.
+        let resnet = try temp(#"{"arch": "resnet", "variant": "so2sat", "bands": 10, "classes": 17}"#)
+        let grouped = try rstrain(["models", "show", resnet, "--input", "10x32x32"])
+        let single = try rstrain(["models", "show", resnet, "--input", "10x32x32", "--batch", "1"])
+        XCTAssertEqual(grouped.status, 0, grouped.stderr)
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let last3x3 = #"layer4\.2\.conv2 \(conv2d\) +512×2×2 +[0-9,]+  "#
+        XCTAssertNotNil(grouped.stdout.range(of: last3x3 + #"taps(\s|$)"#, options: .regularExpression), grouped.stdout)
+        XCTAssertNotNil(single.stdout.range(of: last3x3 + #"winograd(\s|$)"#, options: .regularExpression), single.stdout)
+        let zero = try rstrain(["models", "show", resnet, "--batch", "0"])
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.stderr.contains("--batch"), zero.stderr)
+    }
+
     func testShowRefusesBadSettingsNamingTheKey() throws {
         let typo = try rstrain(["models", "show", try temp(#"{"arch": "unet", "filtres": 16}"#)])
         XCTAssertNotEqual(typo.status, 0)

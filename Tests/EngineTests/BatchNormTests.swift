@@ -178,8 +178,7 @@ private struct BNWithStats: Layer {
         let c = inputs[0].channels
         return [TensorSpec("running_mean", Shape(c), .uniform(bound: 1)), TensorSpec("running_var", Shape(c), .constant(2.5))]
     }
-    func savedCount(_ inputs: [Shape], output: Shape) -> Int { bn.savedCount(inputs, output: output) }
-    func workspaceCount(_ inputs: [Shape], output: Shape) -> Int { bn.workspaceCount(inputs, output: output) }
+    func plan(_ inputs: [Shape], output: Shape) -> LayerPlan { bn.plan(inputs, output: output) }
     func forward(_ c: LayerContext, mode: Mode) { bn.forward(c, mode: mode) }
     func backward(_ c: LayerContext, mode: Mode) { bn.backward(c, mode: mode) }
 }

@@ -59,13 +59,13 @@ enum ConvCheck {
         let grads = specs.map { HostTensor($0.shape) }
         let y = HostTensor(out), dx = HostTensor(input)
         dx.tensor.fill(1)
-        let ws = HostTensor(Shape(max(1, layer.workspaceCount([input], output: out))))
-        let saved = HostTensor(Shape(max(1, layer.savedCount([input], output: out))))
+        let plan = layer.plan([input], output: out)
+        let ws = HostTensor(Shape(max(1, plan.workspaceCount))), saved = HostTensor(Shape(max(1, plan.savedCount)))
         // The context holds raw pointers into these two: keep them alive to the end.
         defer { withExtendedLifetime((ws, saved)) {} }
         let c = LayerContext(name: "op", inputs: [x.tensor], output: y.tensor, dInputs: [dx.tensor], dOutput: dy.tensor,
                              params: params.map(\.tensor), grads: grads.map(\.tensor), state: [],
-                             saved: saved.data, workspace: ws.data)
+                             saved: saved.data, workspace: ws.data, algorithm: plan.algorithm)
         layer.forward(c, mode: .training(seed: 1))
         layer.backward(c, mode: .training(seed: 1))
         let once = grads.map(\.array), dxOnce = dx.array
@@ -153,14 +153,14 @@ final class ConvTests: XCTestCase {
         for (cs, taps) in [(Case(input: [2, 32, 40, 40], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]), true),
                            (Case(input: [2, 64, 24, 24], out: 3, k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1]), false)] {
             let g = PatchGeometry(image: Shape(cs.input), outSpatial: Shape([cs.input[0], 3] + cs.input[2...]), settings: cs.layer.settings)
-            switch cs.layer.path(g, batch: 2) {
-            case .taps(let t):
+            switch cs.layer.algorithm(g, batch: 2) {
+            case .implicitGEMM(let plan):
                 XCTAssertTrue(taps)
-                XCTAssertLessThan(TapChunks(t, batch: 2).lines, g.lines, "test meant to span several chunks per image")
-            case .patches:
+                XCTAssertLessThan(plan.forward.lines, g.lines, "test meant to span several chunks per image")
+            case .patches(let plan):
                 XCTAssertFalse(taps)
-                XCTAssertLessThan(PatchChunks(g, batch: 2, k: g.rows).lines, g.lines, "test meant to span several chunks per image")
-            case .pointwise, .grouped, .smallMapTaps: XCTFail("\(cs.layer.path(g, batch: 2))")
+                XCTAssertLessThan(plan.forward.lines, g.lines, "test meant to span several chunks per image")
+            case let a: XCTFail("\(a)")
             }
             let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: 11)
             let ref = Self.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
@@ -170,53 +170,48 @@ final class ConvTests: XCTestCase {
         }
     }
 
-    /// The U-Net's and ResNet's convolutions take the form `Conv.path` (and `Conv.winograd`) promise.
-    func testPathChoice() {
-        func wino(_ x: [Int], _ o: Int, k: Int = 3) -> Bool {
-            let conv = Conv(outChannels: o, kernel: k, padding: k / 2)
-            return conv.winograd(PatchGeometry(image: Shape(x), outSpatial: Shape([x[0], o] + x[2...]), settings: conv.settings),
-                                 batch: x[0]) != nil
-        }
-        XCTAssertTrue(wino([4, 16, 256, 256], 16))
-        XCTAssertTrue(wino([16, 128, 8, 8], 64))
-        XCTAssertFalse(wino([4, 10, 256, 256], 16))    // 10 channels: tap rows
-        XCTAssertTrue(wino([2, 16, 8, 64, 64], 8))     // 3D: depth taps as shifted GEMMs
-        XCTAssertFalse(wino([2, 16, 8, 64, 64], 8, k: 1))
-        XCTAssertFalse(wino([2, 8, 8, 64, 64], 8))      // 8 → 8: tap rows
-        XCTAssertFalse(wino([16, 16, 64, 64], 16, k: 5))
-        XCTAssertFalse(wino([32, 512, 2, 2], 512))      // ResNet's small maps: small-map taps
-        XCTAssertFalse(wino([32, 256, 4, 4], 256))
-        XCTAssertFalse(wino([32, 128, 7, 7], 128))
-        XCTAssertTrue(wino([32, 32, 7, 7], 32))         // 32 channels: not a small map
-        func path(_ x: [Int], _ o: Int, k: Int = 3, s: Int = 1) -> String {
+    /// The algorithm `Conv.plan` chooses, by the rule of `Conv.algorithm(_:batch:)`: the U-Net's,
+    /// ResNet's and TempCNN's convolutions, and what changes it (channels, kernel, map size, batch).
+    func testAlgorithmChoice() throws {
+        func algorithm(_ x: [Int], _ o: Int, k: Int = 3, s: Int = 1) throws -> String? {
             let conv = Conv(outChannels: o, kernel: k, stride: s, padding: k / 2)
-            let out = try! conv.outputShape([Shape(x)], name: "c")
-            switch conv.path(PatchGeometry(image: Shape(x), outSpatial: out, settings: conv.settings), batch: x[0]) {
-            case .pointwise: return "pointwise"
-            case .taps: return "taps"
-            case .smallMapTaps: return "smallMapTaps"
-            case .grouped: return "grouped"
-            case .patches: return "patches"
-            }
+            return conv.plan([Shape(x)], output: try conv.outputShape([Shape(x)], name: "c")).algorithm?.description
         }
-        XCTAssertEqual(path([4, 10, 256, 256], 16), "taps")
-        XCTAssertEqual(path([16, 32, 64, 64], 16), "taps")
-        XCTAssertEqual(path([2, 16, 8, 64, 64], 8), "taps")
-        XCTAssertEqual(path([16, 32, 32, 32], 32), "taps")
-        XCTAssertEqual(path([16, 64, 16, 16], 64), "patches")   // many channels
-        XCTAssertEqual(path([16, 32, 8, 8], 64), "patches")     // 8 of 12 padded positions used
-        XCTAssertEqual(path([512, 64, 24], 64, k: 5), "grouped")  // 1D, k 5: 24 of 30 (TempCNN), 5% padding
-        XCTAssertEqual(path([16, 16, 64, 64], 10, k: 1), "pointwise")
-        XCTAssertEqual(path([16, 128, 8, 8], 64, k: 1), "patches")      // 64 positions: not a small map
-        XCTAssertEqual(path([16, 128, 7, 7], 64, k: 1), "grouped")      // many channels, few positions
-        // so2sat_resnet50: 3×3 on 7×7 / 4×4 / 2×2 maps per tap, 1×1 (strided or not) grouped,
-        // the 32-channel first block and the 10-band stem as patches
-        XCTAssertEqual(path([32, 128, 7, 7], 128), "smallMapTaps")
-        XCTAssertEqual(path([32, 512, 2, 2], 512), "smallMapTaps")
-        XCTAssertEqual(path([32, 1024, 4, 4], 256, k: 1), "grouped")
-        XCTAssertEqual(path([32, 512, 7, 7], 1024, k: 1, s: 2), "grouped")
-        XCTAssertEqual(path([32, 32, 7, 7], 32), "patches")
-        XCTAssertEqual(path([32, 10, 38, 38], 64, k: 7, s: 2), "patches")
+        let expected: [(x: [Int], o: Int, k: Int, s: Int, algorithm: String)] = [
+            // winograd: 3×3 (×3) same, channels in lanes of 8 with one side ≥ 16, not a small map
+            ([4, 16, 256, 256], 16, 3, 1, "winograd"),
+            ([16, 32, 64, 64], 16, 3, 1, "winograd"),
+            ([16, 128, 8, 8], 64, 3, 1, "winograd"),     // 64 positions: not a small map
+            ([2, 16, 8, 64, 64], 8, 3, 1, "winograd"),   // 3D: depth taps as shifted GEMMs
+            ([32, 32, 7, 7], 32, 3, 1, "winograd"),      // 32 channels: not a small map
+            ([1, 512, 2, 2], 512, 3, 1, "winograd"),     // batch 1: no samples to group
+            // implicit-gemm: few channels, unit stride, little padding per tap row
+            ([4, 10, 256, 256], 16, 3, 1, "implicit-gemm"),  // 10 bands: partial lanes
+            ([2, 8, 8, 64, 64], 8, 3, 1, "implicit-gemm"),   // 8 → 8
+            ([16, 16, 64, 64], 16, 5, 1, "implicit-gemm"),   // 5×5
+            // pointwise: 1×1 with ≥ 256 positions per sample
+            ([16, 16, 64, 64], 10, 1, 1, "pointwise"),
+            ([2, 16, 8, 64, 64], 8, 1, 1, "pointwise"),
+            // small maps of many channels, samples side by side (so2sat_resnet50, TempCNN)
+            ([32, 128, 7, 7], 128, 3, 1, "taps"),
+            ([32, 256, 4, 4], 256, 3, 1, "taps"),
+            ([32, 512, 2, 2], 512, 3, 1, "taps"),
+            ([512, 64, 24], 64, 5, 1, "im2col"),         // 1D k5 on 24 dates: 5% padding
+            ([16, 128, 7, 7], 64, 1, 1, "im2col"),       // 1×1: one tap
+            ([32, 1024, 4, 4], 256, 1, 1, "im2col"),
+            ([32, 512, 7, 7], 1024, 1, 2, "im2col"),     // strided 1×1 shortcut
+            // patches: the rest
+            ([16, 128, 8, 8], 64, 1, 1, "patches"),      // 64 positions, many channels
+            ([1, 128, 7, 7], 64, 1, 1, "patches"),       // batch 1
+            ([32, 10, 38, 38], 64, 7, 2, "patches"),     // ResNet's strided stem
+        ]
+        for e in expected {
+            XCTAssertEqual(try algorithm(e.x, e.o, k: e.k, s: e.s), e.algorithm, "\(e.x) → \(e.o), k \(e.k), stride \(e.s)")
+        }
+        let t = ConvTranspose(outChannels: 8, kernel: 2, stride: 2), t1 = ConvTranspose(outChannels: 8, kernel: 1)
+        XCTAssertEqual(t.plan([Shape(4, 16, 16, 16)], output: Shape(4, 8, 32, 32)).algorithm?.description, "col2im")
+        XCTAssertEqual(t1.plan([Shape(4, 16, 16, 16)], output: Shape(4, 8, 16, 16)).algorithm?.description, "pointwise")
+        XCTAssertNil(MaxPool(kernel: 2).plan([Shape(4, 16, 16, 16)], output: Shape(4, 16, 8, 8)).algorithm)
     }
 
     /// The per-tap path (stride 1, ≥ 64 channels, ≥ 1/8 of im2col padding): 2D on 2×2 and 3×3
@@ -233,7 +228,7 @@ final class ConvTests: XCTestCase {
         for (i, cs) in Self.tapCases.enumerated() {
             let out = try cs.layer.outputShape([Shape(cs.input)], name: "op")
             let g = PatchGeometry(image: Shape(cs.input), outSpatial: out, settings: cs.layer.settings)
-            guard case .smallMapTaps = cs.layer.path(g, batch: cs.input[0]) else { return XCTFail("case \(i) takes the tap path") }
+            guard case .taps = cs.layer.algorithm(g, batch: cs.input[0]) else { return XCTFail("case \(i) takes the tap path") }
             let (ex, x, y) = try ConvCheck.runLayer(cs.layer, input: Shape(cs.input), seed: UInt64(30 + i))
             let ref = Self.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
                                 k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)
@@ -257,7 +252,7 @@ final class ConvTests: XCTestCase {
         func run(_ plan: SmallMapTaps) -> [[Float]] {
             let grads = layer.parameters([input]).map { HostTensor($0.shape) }
             let y = HostTensor(out), dx = HostTensor(input)
-            let ws = HostTensor(Shape(plan.workspace)), saved = HostTensor(Shape(layer.savedCount([input], output: out)))
+            let ws = HostTensor(Shape(plan.workspace)), saved = HostTensor(Shape(layer.plan([input], output: out).savedCount))
             defer { withExtendedLifetime((ws, saved, grads, y, dx)) {} }
             let c = LayerContext(name: "op", inputs: [x.tensor], output: y.tensor, dInputs: [dx.tensor], dOutput: dy.tensor,
                                  params: params.map(\.tensor), grads: grads.map(\.tensor), state: [],
@@ -325,12 +320,12 @@ final class ConvTests: XCTestCase {
     }
 }
 
-/// Every GEMM form of `Conv` on the same geometries, whatever `Conv.path` would choose: the
+/// Every algorithm of `Conv` on the same geometries, whatever `Conv.algorithm` would choose: the
 /// forward against the direct convolution, gradients by finite differences, fresh writes.
 final class ConvFormTests: XCTestCase {
-    enum Form: String { case taps, patches, grouped, smallMapTaps, winograd }
+    enum Form: String { case implicitGEMM, patches, im2col, taps, winograd }
 
-    /// A Conv that always runs one form.
+    /// A Conv that always runs one algorithm: its plan hands Conv that algorithm.
     struct Forced: Layer {
         let conv: Conv
         let form: Form
@@ -339,53 +334,22 @@ final class ConvFormTests: XCTestCase {
         func outputShape(_ inputs: [Shape], name: String) throws -> Shape { try conv.outputShape(inputs, name: name) }
         func parameters(_ inputs: [Shape]) -> [TensorSpec] { conv.parameters(inputs) }
         var writesFreshInputGradients: Bool { true }
-        func geometry(_ x: Shape, _ y: Shape) -> PatchGeometry { PatchGeometry(image: x, outSpatial: y, settings: conv.settings) }
-        func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
-            let g = geometry(inputs[0], output), batch = inputs[0].batch
+        func plan(_ inputs: [Shape], output: Shape) -> LayerPlan {
+            let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: conv.settings), batch = inputs[0].batch
+            let a: ConvAlgorithm
             switch form {
-            case .taps: return Conv.TapPlan(TapRows(g)!, batch: batch, outChannels: conv.outChannels).workspace
-            case .patches: return Conv.PatchPlan(g, batch: batch, outChannels: conv.outChannels).workspace
-            case .grouped:
-                // two samples a group: several groups for batches above 2
-                let ch = ColumnChunks(samples: g, group: min(batch, 2))
-                return g.rows * ch.columns + conv.outChannels * ch.columns + g.groupTableCount
-            case .smallMapTaps: return SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1).workspace
-            case .winograd:
-                let f = Winograd(g, outChannels: conv.outChannels)!
-                return max(f.workspace(batch: batch), f.transposed.workspace(batch: batch))
+            case .implicitGEMM: a = .implicitGEMM(Conv.TapPlan(TapRows(g)!, batch: batch, outChannels: conv.outChannels))
+            case .patches: a = .patches(Conv.PatchPlan(g, batch: batch, outChannels: conv.outChannels))
+            // two samples a group: several groups for batches above 2
+            case .im2col: a = .im2col(g, ColumnChunks(samples: g, group: min(batch, 2)))
+            // budget 1: one sample a group
+            case .taps: a = .taps(SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1))
+            case .winograd: a = .winograd(Winograd(g, outChannels: conv.outChannels)!)
             }
+            return LayerPlan(algorithm: a, savedCount: a.savedCount, workspaceCount: conv.workspaceCount(a, batch: batch))
         }
-        func savedCount(_ inputs: [Shape], output: Shape) -> Int {
-            let g = geometry(inputs[0], output)
-            return form == .smallMapTaps ? g.taps * conv.outChannels * g.channels : 0
-        }
-        func forward(_ c: LayerContext, mode: Mode) {
-            let g = geometry(c.inputs[0].shape, c.output.shape), batch = c.inputs[0].shape.batch
-            switch form {
-            case .taps: conv.forwardTaps(c, TapRows(g)!)
-            case .patches: conv.forwardPatches(c, g)
-            case .grouped: conv.groupedForward(c, g, ColumnChunks(samples: g, group: min(batch, 2)))
-            case .smallMapTaps: conv.smallMapTapsForward(c, SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1))
-            case .winograd: conv.forwardWinograd(c, Winograd(g, outChannels: conv.outChannels)!)
-            }
-        }
-        func backward(_ c: LayerContext, mode: Mode) {
-            let g = geometry(c.inputs[0].shape, c.output.shape), batch = c.inputs[0].shape.batch
-            switch form {
-            case .grouped: return conv.groupedBackward(c, g, ColumnChunks(samples: g, group: min(batch, 2)), fresh: c.isFresh(0))
-            case .smallMapTaps:
-                // budget 1: one sample a group
-                return conv.smallMapTapsBackward(c, SmallMapTaps(g, outChannels: conv.outChannels, batch: batch, budget: 1), fresh: c.isFresh(0))
-            default: break
-            }
-            if conv.bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: conv.outChannels, p: g.positions, into: c.grads[1].data) }
-            switch form {
-            case .taps: conv.backwardTaps(c, TapRows(g)!)
-            case .patches: conv.backwardPatches(c, g)
-            case .grouped, .smallMapTaps: break
-            case .winograd: conv.backwardWinograd(c, Winograd(g, outChannels: conv.outChannels)!)
-            }
-        }
+        func forward(_ c: LayerContext, mode: Mode) { conv.forward(c, mode: mode) }
+        func backward(_ c: LayerContext, mode: Mode) { conv.backward(c, mode: mode) }
     }
 
     // Unit stride and W dilation (both forms), then strided or W-dilated (patches only).
@@ -419,7 +383,7 @@ final class ConvFormTests: XCTestCase {
         let out = try! cs.layer.outputShape([Shape(cs.input)], name: "op")
         let g = PatchGeometry(image: Shape(cs.input), outSpatial: out, settings: cs.layer.settings)
         let unit = cs.s.allSatisfy { $0 == 1 }
-        return (TapRows(g) == nil ? [.patches] : [.taps, .patches]) + [.grouped] + (unit ? [.smallMapTaps] : [])
+        return (TapRows(g) == nil ? [.patches] : [.implicitGEMM, .patches]) + [.im2col] + (unit ? [.taps] : [])
             + (Winograd(g, outChannels: cs.out) == nil ? [] : [.winograd])
     }
 
@@ -427,7 +391,7 @@ final class ConvFormTests: XCTestCase {
         var tapsSeen = 0
         for (i, cs) in Self.cases.enumerated() {
             for form in forms(cs) {
-                if form == .taps { tapsSeen += 1 }
+                if form == .implicitGEMM { tapsSeen += 1 }
                 let (ex, x, y) = try ConvCheck.runLayer(Forced(conv: cs.layer, form: form), input: Shape(cs.input), seed: UInt64(i))
                 let ref = ConvTests.naiveConv(ex.value(x), ex.parameters.value("op.weight")!, ex.parameters.value("op.bias"),
                                                 k: cs.k, s: cs.s, p: cs.p, d: cs.d, out: ex.value(y).shape)

@@ -22,13 +22,13 @@ final class FreshGradientTests: XCTestCase {
         }
         let y = HostTensor(out)
         let dxs = shapes.map { HostTensor($0) }
-        let ws = HostTensor(Shape(max(1, layer.workspaceCount(shapes, output: out))))
-        let saved = HostTensor(Shape(max(1, layer.savedCount(shapes, output: out))))
+        let plan = layer.plan(shapes, output: out)
+        let ws = HostTensor(Shape(max(1, plan.workspaceCount))), saved = HostTensor(Shape(max(1, plan.savedCount)))
         defer { withExtendedLifetime((ws, saved, xs, params, grads, state, y, dy, dxs)) {} }
         func context(fresh: [Bool]) -> LayerContext {
             LayerContext(name: "op", inputs: xs.map(\.tensor), output: y.tensor, dInputs: dxs.map(\.tensor), dOutput: dy.tensor,
                          params: params.map(\.tensor), grads: grads.map(\.tensor), state: state.map(\.tensor),
-                         saved: saved.data, workspace: ws.data, freshInputGradients: fresh)
+                         saved: saved.data, workspace: ws.data, freshInputGradients: fresh, algorithm: plan.algorithm)
         }
         let fresh = freshInputs ?? shapes.map { _ in true }
         layer.forward(context(fresh: fresh), mode: mode)

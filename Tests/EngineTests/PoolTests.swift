@@ -263,11 +263,12 @@ final class LayerRun {
         dInputs = shapes.map { HostTensor($0) }
         output = HostTensor(out)
         dOutput = HostTensor(out)
-        saved = FloatBuffer(count: layer.savedCount(shapes, output: out))
-        workspace = FloatBuffer(count: layer.workspaceCount(shapes, output: out))
+        let plan = layer.plan(shapes, output: out)
+        saved = FloatBuffer(count: plan.savedCount)
+        workspace = FloatBuffer(count: plan.workspaceCount)
         context = LayerContext(name: name, inputs: inputs.map(\.tensor), output: output.tensor,
                                dInputs: dInputs.map(\.tensor), dOutput: dOutput.tensor, params: [], grads: [],
-                               state: [], saved: saved.base, workspace: workspace.base)
+                               state: [], saved: saved.base, workspace: workspace.base, algorithm: plan.algorithm)
     }
 
     func forward() {

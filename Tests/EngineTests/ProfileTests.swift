@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 @testable import Engine
@@ -22,6 +23,8 @@ final class ProfileTests: XCTestCase {
         ex.profile = p
         XCTAssertEqual(p.entries.map(\.name), ["conv", "bn", "pool", "conv2"])
         XCTAssertEqual(p.entries.map(\.kind), ["conv2d", "batchnorm_relu", "maxpool", "conv2d"])
+        // The planned algorithms (3 channels at 8×8: too much padding per tap row for tap rows).
+        XCTAssertEqual(p.entries.map(\.algorithm), ["patches", nil, nil, "implicit-gemm"])
         // conv: 2·N·O·(C·9)·P = 2·2·4·27·64; the first layer computes no input gradient.
         XCTAssertEqual(p.entries[0].flops.forward, 2 * 2 * 4 * 27 * 64)
         XCTAssertFalse(p.entries[0].inputGradients)
@@ -44,6 +47,8 @@ final class ProfileTests: XCTestCase {
         XCTAssertTrue(text.contains("thread CPU time per step over 3 step(s)"), text)
         XCTAssertTrue(text.contains("… 3 more"), text) // 4 layers + 2 extras (zeroing, optimizer), top 3
         XCTAssertTrue(text.contains("by kind:"), text)
+        let all = p.report(top: 10, steps: 3)
+        XCTAssertNotNil(all.range(of: #"\nconv +conv2d +patches +2×3×8×8 → 2×4×8×8 "#, options: .regularExpression), all)
         p.reset()
         XCTAssertTrue(p.entries.allSatisfy { $0.forwardCalls == 0 && $0.seconds == 0 })
         XCTAssertEqual(p.extras.count, 0)

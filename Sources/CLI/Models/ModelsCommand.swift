@@ -53,7 +53,7 @@ struct ListModels: ParsableCommand {
 struct ShowModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "A layer-by-layer summary (output shape, parameters) of the model a JSON file describes.")
+        abstract: "A layer-by-layer summary (output shape, parameters, convolution algorithm) of the model a JSON file describes.")
 
     @Argument(help: "A JSON file holding one model object, e.g. {\"arch\": \"unet\", \"filters\": 16}.")
     var model: String
@@ -61,10 +61,14 @@ struct ShowModel: ParsableCommand {
     @Option(help: "Per-sample input shape, e.g. 10x256x256 (bands×H×W) or 10x8x64x64 (bands×dates×H×W). Default: the builder's.")
     var input: String?
 
+    @Option(help: "Samples per micro-batch the convolution algorithms are chosen for (some depend on it).")
+    var batch = 8
+
     func validate() throws {
         if let input, parseShape(input) == nil {
             throw ValidationError("--input '\(input)' is not a shape like 10x256x256")
         }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
     }
 
     func run() throws {
@@ -74,7 +78,7 @@ struct ShowModel: ParsableCommand {
         }
         let spec = try ModelSpec(data: data, source: model)
         let (builder, params) = (spec.builder, spec.params)
-        let m = try ModelZoo.build(builder, params, batch: 1, input: input.flatMap(parseShape))
+        let m = try ModelZoo.build(builder, params, batch: batch, input: input.flatMap(parseShape))
         print(ModelSummary(m).text)
     }
 }

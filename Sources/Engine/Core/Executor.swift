@@ -8,6 +8,8 @@
 ///   gradients    one region per value that needs a gradient
 ///   saved        one region per layer (indices, batch statistics, masks)
 ///   workspace    one region, the largest any single layer needs (im2col columns)
+/// Each layer is planned once (`Layer.plan`): its algorithm, where it has a choice (a
+/// convolution's), is fixed here with the memory it needs and handed to every call.
 ///
 /// Activation gradients: backward ADDS into input gradients, so a value's gradient must start
 /// at zero — except that the first backward to reach a value (its last consumer in graph
@@ -21,6 +23,8 @@ public final class Executor {
     public let parameters: ParameterStore
     public let outputs: [Value]
     private var contexts: [LayerContext] = []
+    /// One per node, in graph order.
+    private let plans: [LayerPlan]
     private let activations: FloatBuffer
     private let gradients: FloatBuffer
     private let savedArena: FloatBuffer
@@ -66,13 +70,13 @@ public final class Executor {
             valueOffset.append(a); a += align(s.count)
             if !inputIDs.contains(id) || inputGradients { gradOffset.append(g); g += align(s.count) } else { gradOffset.append(nil) }
         }
+        plans = graph.nodes.map(graph.layerPlan)
         var savedOffsets: [Int] = []
         var sv = 0, ws = 0
-        for n in graph.nodes {
-            let ins = n.inputs.map { shapes[$0.id] }
+        for p in plans {
             savedOffsets.append(sv)
-            sv += align(n.layer.savedCount(ins, output: shapes[n.output.id]))
-            ws = max(ws, n.layer.workspaceCount(ins, output: shapes[n.output.id]))
+            sv += align(p.savedCount)
+            ws = max(ws, p.workspaceCount)
         }
         activations = FloatBuffer(count: a)
         gradients = FloatBuffer(count: g)
@@ -105,7 +109,7 @@ public final class Executor {
             contexts.append(LayerContext(name: n.name, inputs: ins, output: out, dInputs: dIns, dOutput: dOut,
                                          params: ps, grads: gs, state: st,
                                          saved: savedArena.base + savedOffsets[k], workspace: workspace.base,
-                                         freshInputGradients: fresh))
+                                         freshInputGradients: fresh, algorithm: plans[k].algorithm))
         }
         for (id, off) in gradOffset.enumerated() where !outIDs.contains(id) && !freshValues.contains(id) {
             if let off { zeroOnBackward.append(gradients.tensor(shapes[id], at: off)) }
@@ -129,7 +133,8 @@ public final class Executor {
         let shapes = graph.shapes
         p.entries = graph.nodes.enumerated().map { k, n in
             let ins = n.inputs.map { shapes[$0.id] }
-            return ExecutorProfile.Entry(name: n.name, kind: n.layer.kind(for: ins), inputs: ins, output: shapes[n.output.id],
+            return ExecutorProfile.Entry(name: n.name, kind: n.layer.kind(for: ins), algorithm: plans[k].algorithm?.description,
+                                         inputs: ins, output: shapes[n.output.id],
                                          flops: n.layer.flops(ins, output: shapes[n.output.id]),
                                          inputGradients: contexts[k].dInputs.contains { $0 != nil })
         }

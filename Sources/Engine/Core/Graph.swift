@@ -48,6 +48,12 @@ public final class Graph {
         return v
     }
 
+    /// What planning fixes for a node on the graph's shapes: its algorithm (where it has a
+    /// choice) and memory. `plan()` asks each node once; summaries may ask without planning.
+    public func layerPlan(_ n: Node) -> LayerPlan {
+        n.layer.plan(n.inputs.map { shapes[$0.id] }, output: shapes[n.output.id])
+    }
+
     /// Trainable parameter count.
     public var parameterCount: Int {
         nodes.reduce(0) { acc, n in acc + n.layer.parameters(n.inputs.map { shapes[$0.id] }).reduce(0) { $0 + $1.shape.count } }

@@ -58,15 +58,25 @@ public struct LayerContext: @unchecked Sendable {
     public var saved: UnsafeMutablePointer<Float>
     /// Scratch shared by all layers (im2col columns); valid only during one call.
     public var workspace: UnsafeMutablePointer<Float>
+    /// The algorithm `Layer.plan` chose for these shapes (nil where the layer has no choice).
+    public var algorithm: (any LayerAlgorithm)?
 
     /// Whether backward writes (true) or adds into (false) input gradient `k`.
     @inline(__always)
     public func isFresh(_ k: Int) -> Bool { freshInputGradients[k] }
 
+    /// `algorithm` as the layer's own type. Stops the program if the context was built without
+    /// the layer's plan (a context built by hand must pass `Layer.plan(...).algorithm`).
+    @inline(__always)
+    public func planned<A: LayerAlgorithm>(_ type: A.Type) -> A {
+        guard let a = algorithm as? A else { fatalError("layer '\(name)': its context holds no planned \(A.self) (see Layer.plan)") }
+        return a
+    }
+
     public init(name: String, inputs: [Tensor], output: Tensor, dInputs: [Tensor?], dOutput: Tensor,
                 params: [Tensor], grads: [Tensor], state: [Tensor],
                 saved: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
-                freshInputGradients: [Bool] = []) {
+                freshInputGradients: [Bool] = [], algorithm: (any LayerAlgorithm)? = nil) {
         self.name = name
         self.inputs = inputs
         self.output = output
@@ -78,6 +88,28 @@ public struct LayerContext: @unchecked Sendable {
         self.state = state
         self.saved = saved
         self.workspace = workspace
+        self.algorithm = algorithm
+    }
+}
+
+/// One of the ways a layer can compute the same op (a convolution as Winograd, implicit GEMM,
+/// im2col…); its description names it in summaries and profiles ("winograd").
+public protocol LayerAlgorithm: Sendable, CustomStringConvertible {}
+
+/// What planning fixes for one layer on its shapes, once, before any call (Caffe's LayerSetUp):
+/// the algorithm, where the layer has a choice, and the memory that algorithm needs.
+public struct LayerPlan: Sendable {
+    /// Passed back to every call in `LayerContext.algorithm`; nil where there is no choice.
+    public var algorithm: (any LayerAlgorithm)?
+    /// Floats kept from forward to backward.
+    public var savedCount: Int
+    /// Floats of shared scratch needed during a call.
+    public var workspaceCount: Int
+
+    public init(algorithm: (any LayerAlgorithm)? = nil, savedCount: Int = 0, workspaceCount: Int = 0) {
+        self.algorithm = algorithm
+        self.savedCount = savedCount
+        self.workspaceCount = workspaceCount
     }
 }
 
@@ -96,10 +128,9 @@ public protocol Layer: Sendable {
     func parameters(_ inputs: [Shape]) -> [TensorSpec]
     /// Non-trainable tensors saved in checkpoints (batch-norm running statistics).
     func state(_ inputs: [Shape]) -> [TensorSpec]
-    /// Floats kept from forward to backward.
-    func savedCount(_ inputs: [Shape], output: Shape) -> Int
-    /// Floats of shared scratch needed during a call.
-    func workspaceCount(_ inputs: [Shape], output: Shape) -> Int
+    /// The algorithm and memory of a call on these shapes (batch included), decided once when a
+    /// graph is planned. Default: no choice, no saved floats, no workspace.
+    func plan(_ inputs: [Shape], output: Shape) -> LayerPlan
     /// Floating-point operations of one call, for profiles (zero where not meaningful).
     func flops(_ inputs: [Shape], output: Shape) -> LayerFlops
     /// True if backward honours `LayerContext.freshInputGradients`: where it is set, backward
@@ -114,8 +145,7 @@ extension Layer {
     public func kind(for inputs: [Shape]) -> String { kind }
     public func parameters(_ inputs: [Shape]) -> [TensorSpec] { [] }
     public func state(_ inputs: [Shape]) -> [TensorSpec] { [] }
-    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 0 }
-    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int { 0 }
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan { LayerPlan() }
     public func flops(_ inputs: [Shape], output: Shape) -> LayerFlops { .zero }
     public var writesFreshInputGradients: Bool { false }
 }

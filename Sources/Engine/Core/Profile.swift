@@ -34,6 +34,8 @@ public final class ExecutorProfile {
     public struct Entry {
         public let name: String
         public let kind: String
+        /// The algorithm planned for the layer ("winograd"), where it has a choice.
+        public let algorithm: String?
         public let inputs: [Shape]
         public let output: Shape
         public let flops: LayerFlops
@@ -104,22 +106,22 @@ public final class ExecutorProfile {
         func gf(_ f: Double, _ s: Double, _ calls: Int) -> String {
             f > 0 && s > 0 ? pad(String(format: "%.1f", f * Double(calls) / s * 1e-9), 8) : pad("", 8)
         }
+        // The columns before the times: layer, kind, algorithm, shapes.
+        func names(_ name: String, _ kind: String = "", _ algorithm: String = "", _ shapes: String = "") -> String {
+            pad(name, 22, left: true) + " " + pad(kind, 17, left: true) + " " + pad(algorithm, 14, left: true) + " " + pad(shapes, 34, left: true)
+        }
         var lines: [String] = []
         lines.append("profile: \(clock.rawValue) time per step over \(steps) step(s), \(String(format: "%.1f", total / st * 1000)) ms per step")
-        lines.append(pad("layer", 22, left: true) + " " + pad("kind", 17, left: true) + " " + pad("input → output", 34, left: true)
+        lines.append(names("layer", "kind", "algorithm", "input → output")
                      + pad("fwd ms", 9) + pad("bwd ms", 9) + pad("%", 6) + pad("fwd GF/s", 9) + pad("bwd GF/s", 9))
         var rows: [(String, Double)] = entries.map { e in
             let shapes = e.inputs.map(\.description).joined(separator: " + ") + " → " + e.output.description
-            let line = pad(e.name, 22, left: true) + " " + pad(e.kind, 17, left: true) + " " + pad(shapes, 34, left: true)
-                + ms(e.forwardSeconds) + ms(e.backwardSeconds) + pct(e.seconds)
+            let line = names(e.name, e.kind, e.algorithm ?? "", shapes) + ms(e.forwardSeconds) + ms(e.backwardSeconds) + pct(e.seconds)
                 + " " + gf(e.flops.forward, e.forwardSeconds, e.forwardCalls)
                 + " " + gf(e.backwardFlops, e.backwardSeconds, e.backwardCalls)
             return (line, e.seconds)
         }
-        rows += extras.map { x in
-            (pad(x.name, 22, left: true) + " " + pad("", 17, left: true) + " " + pad("", 34, left: true)
-                + ms(x.seconds) + pad("", 9) + pct(x.seconds), x.seconds)
-        }
+        rows += extras.map { x in (names(x.name) + ms(x.seconds) + pad("", 9) + pct(x.seconds), x.seconds) }
         rows.sort { $0.1 > $1.1 }
         lines += rows.prefix(top).map(\.0)
         if rows.count > top { lines.append("… \(rows.count - top) more") }
@@ -139,8 +141,7 @@ public final class ExecutorProfile {
         for k in order {
             let v = kinds[k]!
             func g(_ f: Double, _ s: Double) -> String { f > 0 && s > 0 ? pad(String(format: "%.1f", f / s * 1e-9), 8) : pad("", 8) }
-            lines.append(pad(k, 22, left: true) + " " + pad("", 17, left: true) + " " + pad("", 34, left: true)
-                         + ms(v.f) + ms(v.b) + pct(v.f + v.b) + " " + g(v.ff, v.f) + " " + g(v.bf, v.b))
+            lines.append(names(k) + ms(v.f) + ms(v.b) + pct(v.f + v.b) + " " + g(v.ff, v.f) + " " + g(v.bf, v.b))
         }
         return lines.joined(separator: "\n")
     }

@@ -69,9 +69,11 @@ public struct BatchNorm: Layer {
         return [TensorSpec("running_mean", Shape(c), .zeros), TensorSpec("running_var", Shape(c), .ones)]
     }
 
-    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 1 + 2 * inputs[0].channels }
-    /// Few positions per channel: the spread path (BatchNormSpread.swift) needs 4 rows of C·S.
-    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int { Self.spreadWorkspace(inputs[0]) }
+    /// Saved: the batch statistics. Workspace: with few positions per channel, the spread
+    /// path's rows of C·S (`spreadWorkspace`).
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan {
+        LayerPlan(savedCount: 1 + 2 * inputs[0].channels, workspaceCount: Self.spreadWorkspace(inputs[0]))
+    }
 
     // forward: per channel, y = (x − μ)·(γ·inv) + β with (μ, inv) from the batch or the running stats
     public func forward(_ c: LayerContext, mode: Mode) {

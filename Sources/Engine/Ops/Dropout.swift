@@ -31,7 +31,7 @@ public struct Dropout: Layer {
 
     // saved: word 0 = 1 if a mask was applied; bytes 8..<16 = the seed (UInt64, aligned);
     // from float 4 on, the mask (one float per element)
-    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { 4 + output.count }
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan { LayerPlan(savedCount: 4 + output.count) }
     public var writesFreshInputGradients: Bool { true }
 
     public func forward(_ c: LayerContext, mode: Mode) {

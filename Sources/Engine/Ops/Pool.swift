@@ -192,8 +192,8 @@ public struct MaxPool: Layer, PoolWindow {
         return try checkedGeometry(inputs[0], layer: name).outputShape(inputs[0])
     }
 
-    /// One Int32 argmax per output element.
-    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { output.count }
+    /// Saved: one Int32 argmax per output element.
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan { LayerPlan(savedCount: output.count) }
 
     // forward: y[j] = max over window j; saved[j] = its in-plane index
     public func forward(_ c: LayerContext, mode: Mode) {

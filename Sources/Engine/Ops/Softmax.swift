@@ -19,8 +19,8 @@ public struct Softmax: Layer {
         return s
     }
 
-    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
-        2 * inputs[0].count / (inputs[0].batch * inputs[0].channels)
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan {
+        LayerPlan(workspaceCount: 2 * inputs[0].count / (inputs[0].batch * inputs[0].channels))
     }
 
     public func forward(_ c: LayerContext, mode: Mode) {

@@ -32,8 +32,8 @@ public struct MaxUnpool: Layer, PoolWindow {
         return inputs[1]
     }
 
-    /// One Int32 argmax per element of x.
-    public func savedCount(_ inputs: [Shape], output: Shape) -> Int { inputs[0].count }
+    /// Saved: one Int32 argmax per element of x.
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan { LayerPlan(savedCount: inputs[0].count) }
 
     // forward: idx = argmax(poolInput); y = 0; y[plane, idx[j]] += x[j]
     public func forward(_ c: LayerContext, mode: Mode) {

@@ -4,17 +4,17 @@ import Glibc
 import Darwin
 #endif
 
-/// Adam and AdamW with PyTorch's semantics (`torch.optim.Adam` / `AdamW`, amsgrad off).
-/// Per element, at step t = step + 1:
+/// Adam with PyTorch's semantics (`torch.optim.Adam`, amsgrad off); `AdamW` is its variant
+/// with decoupled weight decay. Per element, at step t = step + 1:
 ///   g  = gradScale·grad (+ weightDecay·p for Adam: L2 decay added to the gradient)
 ///   p *= 1 − lr·weightDecay                               (AdamW only: decoupled decay, first)
 ///   m  = β1·m + (1 − β1)·g;   v = β2·v + (1 − β2)·g²
 ///   p −= lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε)        (bias correction as PyTorch's)
 /// State: "adam.m", "adam.v" (AdamW: "adamw.m", "adamw.v", so a checkpoint of one is not
 /// silently loaded into the other).
-public final class Adam: Optimizer, @unchecked Sendable {
+public class Adam: Optimizer, @unchecked Sendable {
     public let beta1: Float, beta2: Float, eps: Float
-    /// L2 decay added to the gradient (PyTorch's Adam `weight_decay`).
+    /// Adam: L2 decay added to the gradient (PyTorch's Adam `weight_decay`); AdamW: decoupled.
     public let weightDecay: Float
     public let parameterCount: Int
     public var step = 0
@@ -22,11 +22,9 @@ public final class Adam: Optimizer, @unchecked Sendable {
 
     public var kind: String { "adam" }
 
-    public init(parameterCount: Int, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
-                weightDecay: Float = 0) throws {
-        moments = try AdamMoments("adam", parameterCount, beta1, beta2, eps, weightDecay)
-        self.parameterCount = parameterCount
-        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+    public convenience init(parameterCount: Int, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                            weightDecay: Float = 0) throws {
+        try self.init(kind: "adam", parameterCount: parameterCount, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
     }
 
     public convenience init(for store: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.999,
@@ -34,32 +32,36 @@ public final class Adam: Optimizer, @unchecked Sendable {
         try self.init(parameterCount: store.count, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
     }
 
-    public var stateTensors: [(name: String, data: UnsafeMutableBufferPointer<Float>)] { moments.named("adam") }
+    /// `kind` names the optimizer in errors (the subclass's own `kind` is not callable yet).
+    init(kind: String, parameterCount: Int, beta1: Float, beta2: Float, eps: Float, weightDecay: Float) throws {
+        moments = try AdamMoments(kind, parameterCount, beta1, beta2, eps, weightDecay)
+        self.parameterCount = parameterCount
+        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+    }
+
+    public var stateTensors: [(name: String, data: UnsafeMutableBufferPointer<Float>)] { moments.named(kind) }
 
     public func update(_ store: ParameterStore, learningRate lr: Float, gradScale s: Float) throws {
         try checkStore(store)
-        moments.step(store, t: step + 1, lr: lr, gradScale: s, l2: weightDecay, shrink: 1,
+        let d = decay(learningRate: lr)
+        moments.step(store, t: step + 1, lr: lr, gradScale: s, l2: d.l2, shrink: d.shrink,
                      beta1: beta1, beta2: beta2, eps: eps)
         step += 1
     }
+
+    /// The weight decay of one step: added to the gradient (`l2`), or a factor on the
+    /// parameters before the update (`shrink`). Adam: L2 only.
+    func decay(learningRate lr: Float) -> (l2: Float, shrink: Float) { (weightDecay, 1) }
 }
 
 /// AdamW: Adam with decoupled weight decay p −= lr·weightDecay·p before the Adam update
 /// (default 0.01, as PyTorch's). See `Adam` for the update.
-public final class AdamW: Optimizer, @unchecked Sendable {
-    public let beta1: Float, beta2: Float, eps: Float
-    public let weightDecay: Float
-    public let parameterCount: Int
-    public var step = 0
-    private let moments: AdamMoments
-
-    public var kind: String { "adamw" }
+public final class AdamW: Adam, @unchecked Sendable {
+    public override var kind: String { "adamw" }
 
     public init(parameterCount: Int, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 weightDecay: Float = 0.01) throws {
-        moments = try AdamMoments("adamw", parameterCount, beta1, beta2, eps, weightDecay)
-        self.parameterCount = parameterCount
-        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+        try super.init(kind: "adamw", parameterCount: parameterCount, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
     }
 
     public convenience init(for store: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.999,
@@ -67,15 +69,9 @@ public final class AdamW: Optimizer, @unchecked Sendable {
         try self.init(parameterCount: store.count, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
     }
 
-    public var stateTensors: [(name: String, data: UnsafeMutableBufferPointer<Float>)] { moments.named("adamw") }
-
-    public func update(_ store: ParameterStore, learningRate lr: Float, gradScale s: Float) throws {
-        try checkStore(store)
-        // PyTorch: param.mul_(1 - lr * weight_decay), with the factor formed on the host in double.
-        let shrink = Float(1 - Double(lr) * Double(weightDecay))
-        moments.step(store, t: step + 1, lr: lr, gradScale: s, l2: 0, shrink: shrink,
-                     beta1: beta1, beta2: beta2, eps: eps)
-        step += 1
+    /// PyTorch: param.mul_(1 - lr * weight_decay), with the factor formed on the host in double.
+    override func decay(learningRate lr: Float) -> (l2: Float, shrink: Float) {
+        (0, Float(1 - Double(lr) * Double(weightDecay)))
     }
 }
 
@@ -105,10 +101,10 @@ private struct AdamMoments {
         let invSqrtBc2 = Float(1 / bc2.squareRoot())
         let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2
         let p = store.values.base, g = store.grads.base, m = m.base, v = v.base, n = store.count
-        // Explicit 8-wide lanes: LLVM leaves the scalar form (sqrt + divide) unvectorized; lanes
-        // make this pass ~2× faster (23M parameters, baseline x86-64: ~95 → ~50 ms), and vector
-        // square roots (`laneSqrt`) ~2× again (→ ~20 ms). The tail does the same operations in
-        // the same order (sqrtps rounds as sqrtss), so every element rounds identically.
+        // Explicit 8-wide lanes: LLVM leaves the scalar form (sqrt + divide) unvectorized, and
+        // vector square roots (`laneSqrt`) beat sqrtf lane by lane (docs/engine.md). The tail does
+        // the same operations in the same order (sqrtps rounds as sqrtss), so every element
+        // rounds identically.
         typealias F8 = SIMD8<Float>
         var i = 0
         while i + 8 <= n {

@@ -8,6 +8,3 @@ import Darwin
 @inline(__always) public func _expf(_ x: Float) -> Float { expf(x) }
 @inline(__always) public func _logf(_ x: Float) -> Float { logf(x) }
 @inline(__always) public func _tanhf(_ x: Float) -> Float { tanhf(x) }
-@inline(__always) public func _sqrtf(_ x: Float) -> Float { sqrtf(x) }
-@inline(__always) public func _powf(_ x: Float, _ y: Float) -> Float { powf(x, y) }
-@inline(__always) public func _cosf(_ x: Float) -> Float { cosf(x) }

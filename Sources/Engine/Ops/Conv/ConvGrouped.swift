@@ -1,4 +1,4 @@
-/// The grouped column path of `Conv` (see `ColumnChunks.group`): when a sample has few output
+/// The grouped im2col of `Conv` ("im2col" in `ConvAlgorithm`; see `ColumnChunks.group`): when a sample has few output
 /// positions (ResNet's 7×7, 4×4, 2×2 stages), `nb` samples are laid side by side so one GEMM
 /// sees nb·P columns. Shapes (one group of samples n0..<n0+nb):
 ///   x        N×C×D×H×W                        (the whole input)
@@ -10,8 +10,8 @@
 /// geometry, so every channel and sample reuses it: the per-row bounds arithmetic of the
 /// line-wise `im2col` (two divisions per row, a short copy per line) is paid once per call.
 /// Loops run row by row over the group (c, t, then samples), so each column row is written
-/// as one contiguous run of nb·P floats (per channel and sample over all taps, i.e. T rows
-/// written at once, measured 40% slower on TempCNN). With unit W stride and lines of at least 8 positions
+/// as one contiguous run of nb·P floats (T rows written at once, per channel and sample over
+/// all taps, was slower: docs/engine.md). With unit W stride and lines of at least 8 positions
 /// (TempCNN's 24 dates), a line table instead gives per tap and output line the valid run and
 /// its input offset, and whole runs are copied in lanes (`usesLineRuns`).
 extension PatchGeometry {
@@ -87,7 +87,7 @@ extension PatchGeometry {
         if isPointwise {
             for c in 0..<channels {
                 let row = col + c * ld, src = x0 + c * vol
-                for s in 0..<nb { SmallCopy.copy(src + s * xs, row + s * p, p) }
+                for s in 0..<nb { Runs.copy(src + s * xs, row + s * p, p) }
             }
             return
         }
@@ -104,7 +104,7 @@ extension PatchGeometry {
                             let lo = Int(lk[3 * l]), hi = Int(lk[3 * l + 1]), off = Int(lk[3 * l + 2])
                             let dl = dst + l * ow
                             for q in 0..<lo { dl[q] = 0 }
-                            SmallCopy.copy(src + off, dl + lo, hi - lo)
+                            Runs.copy(src + off, dl + lo, hi - lo)
                             for q in hi..<ow { dl[q] = 0 }
                         }
                         dst += p
@@ -140,7 +140,7 @@ extension PatchGeometry {
             for c in 0..<channels {
                 let row = col + c * ld, dst = x0 + c * vol
                 for s in 0..<nb {
-                    if fresh { SmallCopy.copy(row + s * p, dst + s * xs, p) } else { SmallCopy.add(row + s * p, dst + s * xs, p) }
+                    if fresh { Runs.copy(row + s * p, dst + s * xs, p) } else { Runs.add(row + s * p, dst + s * xs, p) }
                 }
             }
             return
@@ -157,7 +157,7 @@ extension PatchGeometry {
                         let dst = xc + s * xs
                         for l in 0..<nl {
                             let lo = Int(lk[3 * l]), hi = Int(lk[3 * l + 1]), off = Int(lk[3 * l + 2])
-                            SmallCopy.add(src + l * ow + lo, dst + off, hi - lo)
+                            Runs.add(src + l * ow + lo, dst + off, hi - lo)
                         }
                         src += p
                     }
@@ -183,68 +183,6 @@ extension PatchGeometry {
     }
 }
 
-/// Copies and adds of short runs (a few to a few dozen floats: one sample's positions), in
-/// 8- and 4-float lanes; `update(from:count:)` would call memmove for each.
-enum SmallCopy {
-    /// dst[0..<n] = src[0..<n]
-    @inline(__always)
-    static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-            i += 8
-        }
-        if i + 4 <= n {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-            i += 4
-        }
-        while i < n { dst[i] = src[i]; i += 1 }
-    }
-
-    /// dst[0..<n] += src[0..<n]
-    @inline(__always)
-    static func add(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n {
-            let r = UnsafeMutableRawPointer(dst + i)
-            r.storeBytes(of: r.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-            i += 8
-        }
-        if i + 4 <= n {
-            let r = UnsafeMutableRawPointer(dst + i)
-            r.storeBytes(of: r.loadUnaligned(as: SIMD4<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-            i += 4
-        }
-        while i < n { dst[i] += src[i]; i += 1 }
-    }
-
-    /// dst[0..<n] = src[0..<n] + b
-    @inline(__always)
-    static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, plus b: Float) {
-        var i = 0
-        while i + 8 <= n {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self) + b, as: SIMD8<Float>.self)
-            i += 8
-        }
-        if i + 4 <= n {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self) + b, as: SIMD4<Float>.self)
-            i += 4
-        }
-        while i < n { dst[i] = src[i] + b; i += 1 }
-    }
-
-    /// Σ src[0..<n] in eight partial sums.
-    @inline(__always)
-    static func sum(_ src: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n { acc += UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self); i += 8 }
-        var s = acc.sum()
-        while i < n { s += src[i]; i += 1 }
-        return s
-    }
-}
-
 /// Moves between per-sample blocks (N×rows×P) and a group's side-by-side rows (rows×(nb·P)).
 enum GroupRows {
     /// dst[r, s·P + i] = src[n0 + s][r, i]
@@ -252,7 +190,7 @@ enum GroupRows {
         let ld = nb * p, ss = rows * p, s0 = src + n0 * ss
         for r in 0..<rows {
             let d = dst + r * ld, sr = s0 + r * p
-            for s in 0..<nb { SmallCopy.copy(sr + s * ss, d + s * p, p) }
+            for s in 0..<nb { Runs.copy(sr + s * ss, d + s * p, p) }
         }
     }
 
@@ -262,22 +200,12 @@ enum GroupRows {
         let ld = nb * p, ds = rows * p, d0 = dst + n0 * ds
         for r in 0..<rows {
             let a = src + r * ld, dr = d0 + r * p, b = bias?[r] ?? 0
-            for s in 0..<nb { SmallCopy.copy(a + s * p, dr + s * ds, p, plus: b) }
+            for s in 0..<nb { Runs.copy(a + s * p, dr + s * ds, p, plus: b) }
         }
     }
 
     /// db[r] += Σ src[r, 0..<cols] (a gathered dY: the bias gradient of one group).
     static func rowSums(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into db: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { db[r] += SmallCopy.sum(src + r * cols, cols) }
-    }
-}
-
-extension ColumnChunks {
-    /// Whole samples, `group` at a time, whatever the budget says (tests: several groups on
-    /// small inputs).
-    init(samples g: PatchGeometry, group: Int) {
-        lines = g.lines
-        self.group = group
-        columns = group * g.positions
+        for r in 0..<rows { db[r] += Runs.sum(src + r * cols, cols) }
     }
 }

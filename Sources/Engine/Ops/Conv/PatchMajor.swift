@@ -6,9 +6,8 @@
 ///                                                C (or kw·C) floats per position
 ///   reordered weights     O × K                  W'[o][(a, b, e, c)] = W[o][c][a][b][e]
 /// With the positions as GEMM rows, OpenBLAS runs the few-channel convolutions of a U-Net far
-/// faster than with channels as rows (measured on its SkylakeX kernels: Yᵀ[cols×16] =
-/// col[cols×144]·W'ᵀ at ~80 GFLOP/s against ~47 for Y[16×cols] = W·col[144×cols]), and the
-/// transposes in and out of channels-last cost about 0.15 ns per float.
+/// faster than with channels as rows, and the transposes in and out of channels-last cost
+/// little beside the GEMMs (figures: docs/engine.md).
 ///
 /// Lines are global over the batch: line l = (n, od, oh) with l = (n·oD + od)·oH + oh; a line
 /// holds oW positions, and the positions of lines first..<first+count are consecutive rows.
@@ -105,44 +104,6 @@ enum Transpose {
             r += len
             s += len * ld
         }
-    }
-}
-
-/// Contiguous float copies and fills for short runs (a tap's C channels), inlined.
-enum Runs {
-    @inline(__always)
-    static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
-                                                        as: SIMD8<Float>.self)
-            i += 8
-        }
-        if i + 4 <= n {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self),
-                                                        as: SIMD4<Float>.self)
-            i += 4
-        }
-        while i < n { dst[i] = src[i]; i += 1 }
-    }
-
-    @inline(__always)
-    static func add(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n {
-            let r = UnsafeMutableRawPointer(dst + i)
-            r.storeBytes(of: r.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
-                         as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n { dst[i] += src[i]; i += 1 }
-    }
-
-    @inline(__always)
-    static func zero(_ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n { UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self); i += 8 }
-        while i < n { dst[i] = 0; i += 1 }
     }
 }
 
@@ -257,13 +218,39 @@ struct PatchChunks {
 
     /// body(firstLine, lineCount) over all lines of the batch.
     @inline(__always)
-    func forEach(_ g: PatchGeometry, batch: Int, _ body: (Int, Int) -> Void) {
-        let total = batch * g.lines
-        var l = 0
-        while l < total {
-            let cnt = min(lines, total - l)
-            body(l, cnt)
-            l += cnt
+    func forEach(_ g: PatchGeometry, batch: Int, _ body: (Int, Int) -> Void) { forEachRun(total: batch * g.lines, size: lines, body) }
+}
+
+extension Conv {
+    /// Workspace layout of the patch-major passes (see the file header), in floats:
+    ///   xT   N·D·H·W·C  the input channels-last (backward: then dX channels-last, if strided)
+    ///   dyT  N·P·O      backward: dY channels-last
+    ///   wr   O·K        reordered weights (forward, dW, strided dX) or flipped ones (C × T·O)
+    ///   dwt  K·O        backward: dW in (tap, c) × o order
+    ///   col  columns × max(K, T·O)
+    ///   tmp  columns × max(O, C): a chunk's output rows before they go back channel-major
+    struct PatchPlan {
+        let g: PatchGeometry
+        let flipped: PatchGeometry?
+        let forward: PatchChunks, inputGradient: PatchChunks
+        let xT, dyT, wr, dwt, col, tmp, workspace: Int
+
+        init(_ g: PatchGeometry, batch: Int, outChannels o: Int) {
+            self.g = g
+            let k = g.rows, k2 = g.taps * o
+            flipped = g.hasUnitStride ? g.flippedForInputGradient(outChannels: o) : nil
+            forward = PatchChunks(g, batch: batch, k: k)
+            inputGradient = flipped.map { PatchChunks($0, batch: batch, k: k2) } ?? forward
+            let columns = max(forward.columns, inputGradient.columns)
+            var at = 0
+            func take(_ n: Int) -> Int { defer { at += (n + 15) & ~15 }; return at }
+            xT = take(batch * g.imageCount)
+            dyT = take(batch * g.positions * o)
+            wr = take(o * k)
+            dwt = take(k * o)
+            col = take(columns * max(k, k2))
+            tmp = take(columns * max(o, g.channels))
+            workspace = at
         }
     }
 }

@@ -1,4 +1,4 @@
-/// The per-tap path of `Conv` for small maps with padding (ResNet's 3×3 convs on 7×7, 4×4,
+/// The per-tap algorithm of `Conv` ("taps" in `ConvAlgorithm`) for small maps with padding (ResNet's 3×3 convs on 7×7, 4×4,
 /// 2×2 maps): im2col would fill up to half its rows with padding zeros (a 3×3 kernel on a 2×2
 /// map reads 4 of its 9 taps at each position) and the GEMM would multiply them. Here each
 /// kernel tap t is one O×C GEMM over only the positions where it reads inside the input.
@@ -31,9 +31,8 @@ struct SmallMapTaps {
         group = min(batch, max(1, budget / max(1, g.channels * g.inputPositions, outChannels * g.positions)))
     }
 
-    /// Whether the per-tap path applies and pays (for samples grouped: few positions): stride 1,
-    /// a real kernel (2 to 64 taps), enough channels for each tap's GEMM (K = C ≥ 64), and
-    /// at least 1/8 of im2col's entries padding.
+    /// The geometry's part of the choice (see `Conv.algorithm`): stride 1, 2 to 64 taps,
+    /// C ≥ 64 (each tap's GEMM has K = C), and at least 1/8 of im2col's entries padding.
     static func applies(_ g: PatchGeometry) -> Bool {
         guard g.sd == 1, g.sh == 1, g.sw == 1, (2...64).contains(g.taps), g.channels >= 64 else { return false }
         let full = g.taps * g.positions

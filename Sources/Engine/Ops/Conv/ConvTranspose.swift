@@ -79,11 +79,15 @@ public struct ConvTranspose: Layer {
         return specs
     }
 
-    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
+    /// Chooses the algorithm for these shapes: pointwise where the kernel multiplies the input in
+    /// place (`PatchGeometry.multipliesInPlace`), else col2im; and sizes its workspace (columns,
+    /// and the gathered input when samples go side by side).
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan {
         let g = PatchGeometry(image: output, outSpatial: inputs[0], settings: settings)
-        if usesDirectGEMM(g) { return 0 }
+        if g.multipliesInPlace { return LayerPlan(algorithm: ConvTransposeAlgorithm.pointwise(g)) }
         let ch = ColumnChunks(g, batch: inputs[0].batch)
-        return g.rows * ch.columns + (ch.group > 1 ? inputs[0].channels * ch.columns : 0)
+        return LayerPlan(algorithm: ConvTransposeAlgorithm.col2im(g, ch),
+                         workspaceCount: g.rows * ch.columns + (ch.group > 1 ? inputs[0].channels * ch.columns : 0))
     }
 
     /// GEMM flops: 2·N·C·K·P each for Y, dW and dX (K = O·∏k, P = input positions).
@@ -93,13 +97,10 @@ public struct ConvTranspose: Layer {
         return LayerFlops(forward: f, backwardParams: f, backwardInputs: f)
     }
 
-    @inline(__always)
-    private func usesDirectGEMM(_ g: PatchGeometry) -> Bool { g.isPointwise && g.positions >= ColumnChunks.minColumns }
-
     // forward: Y[n] = col2im(Wᵀ · X[n]) + b
     public func forward(_ c: LayerContext, mode: Mode) {
         let xT = c.inputs[0], batch = xT.shape.batch, cin = xT.shape.channels
-        let g = PatchGeometry(image: c.output.shape, outSpatial: xT.shape, settings: settings)
+        let a = c.planned(ConvTransposeAlgorithm.self), g = a.geometry
         let x = xT.data, y = c.output.data, w = c.params[0].data
         let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
         let k = g.rows, p = g.positions, ys = g.imageCount, ysp = ys / outChannels
@@ -108,7 +109,7 @@ public struct ConvTranspose: Layer {
         let tiles = g.isTiling
         if !tiles { for n in 0..<batch { ConvKernels.fillRows(y + n * ys, rows: outChannels, count: ysp, ld: ysp, bias: b) } }
 
-        if usesDirectGEMM(g) {
+        guard let ch = a.chunks else {
             for n in 0..<batch {
                 if tiles { ConvKernels.fillRows(y + n * ys, rows: outChannels, count: ysp, ld: ysp, bias: b) }
                 BLAS.sgemm(transA: true, m: outChannels, n: p, k: cin, a: w, lda: outChannels,
@@ -116,13 +117,11 @@ public struct ConvTranspose: Layer {
             }
             return
         }
-        let ch = ColumnChunks(g, batch: batch)
         let col = c.workspace
         if ch.group > 1 {
             let tmp = col + k * ch.columns
-            var n0 = 0
-            while n0 < batch {
-                let nb = min(ch.group, batch - n0), cols = nb * p
+            forEachRun(total: batch, size: ch.group) { n0, nb in
+                let cols = nb * p
                 ConvKernels.gather(x, rows: cin, p: p, n0: n0, nb: nb, into: tmp)
                 BLAS.sgemm(transA: true, m: k, n: cols, k: cin, a: w, lda: k, b: tmp, ldb: cols, beta: 0, c: col, ldc: cols)
                 for s in 0..<nb {
@@ -132,7 +131,6 @@ public struct ConvTranspose: Layer {
                         g.col2im(col + s * p, y + (n0 + s) * ys, ld: cols, first: 0, count: g.lines)
                     }
                 }
-                n0 += nb
             }
             return
         }
@@ -153,14 +151,14 @@ public struct ConvTranspose: Layer {
     // backward: db += Σ dY, dW += X·col(dY)ᵀ, dX += W·col(dY)  (dX = … where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
         let xT = c.inputs[0], batch = xT.shape.batch, cin = xT.shape.channels
-        let g = PatchGeometry(image: c.output.shape, outSpatial: xT.shape, settings: settings)
+        let a = c.planned(ConvTransposeAlgorithm.self), g = a.geometry
         let x = xT.data, dy = c.dOutput.data, w = c.params[0].data, dw = c.grads[0].data
         let dx = c.dInputs[0]?.data
         let k = g.rows, p = g.positions, ys = g.imageCount, xs = cin * p
         if bias { ConvKernels.biasGradient(dy, batch: batch, rows: outChannels, p: ys / outChannels, into: c.grads[1].data) }
         let beta: Float = c.isFresh(0) ? 0 : 1
 
-        if usesDirectGEMM(g) {
+        guard let ch = a.chunks else {
             for n in 0..<batch {
                 let dyn = dy + n * ys, xn = x + n * xs
                 BLAS.sgemm(transB: true, m: cin, n: outChannels, k: p, a: xn, lda: p, b: dyn, ldb: p, beta: 1, c: dw, ldc: outChannels)
@@ -170,13 +168,11 @@ public struct ConvTranspose: Layer {
             }
             return
         }
-        let ch = ColumnChunks(g, batch: batch)
         let col = c.workspace
         if ch.group > 1 {
             let tmp = col + k * ch.columns
-            var n0 = 0
-            while n0 < batch {
-                let nb = min(ch.group, batch - n0), cols = nb * p
+            forEachRun(total: batch, size: ch.group) { n0, nb in
+                let cols = nb * p
                 for s in 0..<nb {
                     if g.isTiling {
                         g.gatherTiles(dy + (n0 + s) * ys, col + s * p, ld: cols, first: 0, count: g.lines)
@@ -195,7 +191,6 @@ public struct ConvTranspose: Layer {
                         ConvKernels.scatterAdd(tmp, rows: cin, p: p, n0: n0, nb: nb, into: dx)
                     }
                 }
-                n0 += nb
             }
             return
         }
@@ -212,5 +207,34 @@ public struct ConvTranspose: Layer {
                 BLAS.sgemm(m: cin, n: cols, k: k, a: w, lda: k, b: col, ldb: cols, beta: beta, c: dx + off, ldc: p)
             }
         }
+    }
+}
+
+/// How a `ConvTranspose` computes on one geometry and batch, chosen once when the graph is
+/// planned (`ConvTranspose.plan`).
+enum ConvTransposeAlgorithm: LayerAlgorithm {
+    /// Y[n] = Wᵀ·X[n] + b: a 1×1 kernel multiplies the input itself.
+    case pointwise(PatchGeometry)
+    /// Y = col2im(Wᵀ·X) + b over column chunks (lines of one sample, or whole samples side by
+    /// side); tiling windows are written once, without col2im.
+    case col2im(PatchGeometry, ColumnChunks)
+
+    var description: String {
+        switch self {
+        case .pointwise: return "pointwise"
+        case .col2im: return "col2im"
+        }
+    }
+
+    var geometry: PatchGeometry {
+        switch self {
+        case .pointwise(let g), .col2im(let g, _): return g
+        }
+    }
+
+    /// The column chunks; nil for pointwise (no columns).
+    var chunks: ColumnChunks? {
+        if case .col2im(_, let ch) = self { return ch }
+        return nil
     }
 }

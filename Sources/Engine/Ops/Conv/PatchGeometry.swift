@@ -7,59 +7,6 @@
 /// lines (or of whole samples when a sample has few positions) so the columns stay in cache
 /// between im2col and the GEMM that reads them.
 
-/// Kernel, stride, padding and dilation of a convolution: each either one value for every
-/// spatial dim or one value per spatial dim (outermost first).
-public struct ConvSettings: Sendable, Equatable {
-    public var kernel: [Int]
-    public var stride: [Int]
-    public var padding: [Int]
-    public var dilation: [Int]
-
-    /// The value of `a` for padded spatial dim `j` (0 = D, 1 = H, 2 = W) of a tensor with
-    /// `spatialRank` spatial dims; `missing` for the dims 1D/2D do not have.
-    @inline(__always)
-    static func at(_ a: [Int], _ j: Int, spatialRank: Int, missing: Int) -> Int {
-        let k = j - 3 + spatialRank
-        if k < 0 { return missing }
-        return a.count == 1 ? a[0] : a[k]
-    }
-
-    /// Throws unless every list fits `spatialRank` and every value is in range.
-    func validate(spatialRank sr: Int, layer: String) throws {
-        for (what, a, least) in [("kernel", kernel, 1), ("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1)] {
-            guard a.count == 1 || a.count == sr else {
-                throw EngineError.parameter(layer: layer, message: "\(what) \(a) has \(a.count) values for \(sr) spatial dim(s)")
-            }
-            guard a.allSatisfy({ $0 >= least }) else {
-                throw EngineError.parameter(layer: layer, message: "\(what) \(a) must be at least \(least)")
-            }
-        }
-    }
-
-    /// The checks Conv and ConvTranspose share: one N×C×spatial input of `dims` spatial dims
-    /// (if fixed) and `inChannels` channels (if fixed), valid settings. Returns the spatial rank.
-    func checkInput(_ inputs: [Shape], dims: Int?, outChannels: Int, inChannels: Int?, layer name: String) throws -> Int {
-        try requireInputs(inputs, 1, layer: name)
-        let x = inputs[0]
-        let sr = x.rank - 2
-        let form = "N×C×L, N×C×H×W or N×C×D×H×W"
-        guard (1...3).contains(sr) else { throw EngineError.shape(layer: name, expected: form, got: "\(x)") }
-        if let dims, dims != sr {
-            throw EngineError.shape(layer: name, expected: "a \(dims)D input (rank \(dims + 2))", got: "\(x) (rank \(x.rank))")
-        }
-        guard outChannels >= 1 else { throw EngineError.parameter(layer: name, message: "outChannels \(outChannels) must be at least 1") }
-        try validate(spatialRank: sr, layer: name)
-        guard x.dims.allSatisfy({ $0 >= 1 }) else { throw EngineError.shape(layer: name, expected: "non-empty \(form)", got: "\(x)") }
-        if let c = inChannels, c != x.channels {
-            throw EngineError.shape(layer: name, expected: "\(c) input channels", got: "\(x) (\(x.channels) channels)")
-        }
-        return sr
-    }
-
-    /// Values for the spatial dims of a rank-`sr` input, for messages and parameter shapes.
-    func list(_ a: [Int], spatialRank sr: Int) -> [Int] { a.count == 1 ? Array(repeating: a[0], count: sr) : a }
-}
-
 /// Size of padded spatial dim `j` (0 = D, 1 = H, 2 = W) of an N×C×... shape (1 where absent).
 /// Unlike `spatial3` this does not allocate, so ops can call it in forward/backward.
 @inline(__always)
@@ -110,6 +57,9 @@ struct PatchGeometry {
         kd == 1 && kh == 1 && kw == 1 && sd == 1 && sh == 1 && sw == 1 && pd == 0 && ph == 0 && pw == 0
             && od == d && oh == h && ow == w
     }
+    /// Pointwise with enough positions per sample for a GEMM of its own: the image is
+    /// multiplied in place, without columns (with fewer, samples go side by side instead).
+    var multipliesInPlace: Bool { isPointwise && positions >= ColumnChunks.minColumns }
 
     /// Columns (K × lines·oW, row stride `ld`) for output lines `first..<first+count` of one image.
     func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int) {
@@ -277,140 +227,5 @@ struct PatchGeometry {
         let last = w - 1 - offW // largest o·sw allowed
         let hi = last < 0 ? 0 : min(ow, last / sw + 1)
         return (lo, max(lo, hi))
-    }
-}
-
-/// How a batch is cut into column chunks: `lines` output lines of one sample at a time, or
-/// `group` whole samples at a time when one sample has fewer columns than a chunk should.
-struct ColumnChunks {
-    /// Floats of columns a chunk aims for: the columns are written by im2col and read straight
-    /// back by the GEMM, so they should stay in L2.
-    static let budget = 1 << 18
-    /// Fewest columns worth a GEMM call.
-    static let minColumns = 256
-
-    let lines: Int
-    let group: Int
-    let columns: Int
-
-    init(_ g: PatchGeometry, batch: Int) {
-        let want = max(Self.minColumns, Self.budget / max(g.rows, 1))
-        let p = g.positions
-        if p >= want || batch == 1 {
-            lines = min(g.lines, max(1, want / max(g.ow, 1)))
-            group = 1
-            columns = lines * g.ow
-        } else {
-            lines = g.lines
-            group = min(batch, max(1, want / max(p, 1)))
-            columns = group * p
-        }
-    }
-
-    /// Calls body(sample, firstLine, lineCount) for each chunk, when chunks hold lines of one sample.
-    @inline(__always)
-    func forEachLineChunk(_ g: PatchGeometry, batch: Int, _ body: (Int, Int, Int) -> Void) {
-        for n in 0..<batch {
-            var l = 0
-            while l < g.lines {
-                let cnt = min(lines, g.lines - l)
-                body(n, l, cnt)
-                l += cnt
-            }
-        }
-    }
-}
-
-/// Small helpers over per-sample blocks of channel rows (a sample is rows × p floats).
-enum ConvKernels {
-    /// dst[r, s·p + i] = src[n0 + s][r, i] for s in 0..<nb: gather samples side by side.
-    @inline(__always)
-    static func gather(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int, into dst: UnsafeMutablePointer<Float>) {
-        let ld = nb * p
-        for s in 0..<nb {
-            let sp = src + (n0 + s) * rows * p
-            for r in 0..<rows { (dst + r * ld + s * p).update(from: sp + r * p, count: p) }
-        }
-    }
-
-    /// dst[n0 + s][r, i] = src[r, s·p + i] + (bias?[r] ?? 0).
-    @inline(__always)
-    static func scatter(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int,
-                        bias: UnsafePointer<Float>?, into dst: UnsafeMutablePointer<Float>) {
-        let ld = nb * p
-        for s in 0..<nb {
-            let dp = dst + (n0 + s) * rows * p
-            for r in 0..<rows {
-                let a = src + r * ld + s * p, y = dp + r * p
-                let b = bias?[r] ?? 0
-                for i in 0..<p { y[i] = a[i] + b }
-            }
-        }
-    }
-
-    /// dst[n0 + s][r, i] += src[r, s·p + i].
-    @inline(__always)
-    static func scatterAdd(_ src: UnsafePointer<Float>, rows: Int, p: Int, n0: Int, nb: Int, into dst: UnsafeMutablePointer<Float>) {
-        let ld = nb * p
-        for s in 0..<nb {
-            let dp = dst + (n0 + s) * rows * p
-            for r in 0..<rows {
-                let a = src + r * ld + s * p, y = dp + r * p
-                for i in 0..<p { y[i] += a[i] }
-            }
-        }
-    }
-
-    /// Rows r of `count` floats at row stride `ld` set to bias[r] (or 0).
-    @inline(__always)
-    static func fillRows(_ y: UnsafeMutablePointer<Float>, rows: Int, count: Int, ld: Int, bias: UnsafePointer<Float>?) {
-        for r in 0..<rows { (y + r * ld).update(repeating: bias?[r] ?? 0, count: count) }
-    }
-
-    /// W[o][c][t] (O × C × T taps) → W'[o][t][c]: the (tap, channel) order of patch-major columns.
-    static func reorderTapsLast(_ w: UnsafePointer<Float>, outChannels o: Int, channels c: Int, taps t: Int,
-                                into r: UnsafeMutablePointer<Float>) {
-        for oc in 0..<o {
-            let wo = w + oc * c * t, ro = r + oc * c * t
-            for ic in 0..<c { for a in 0..<t { ro[a * c + ic] = wo[ic * t + a] } }
-        }
-    }
-
-    /// Wf[c][t][o] = W[o][c][T − 1 − t]: the kernel of the convolution that maps dY to dX
-    /// (stride 1), in patch-major order over dY's O channels.
-    static func reorderFlipped(_ w: UnsafePointer<Float>, outChannels o: Int, channels c: Int, taps t: Int,
-                               into r: UnsafeMutablePointer<Float>) {
-        for ic in 0..<c {
-            let rc = r + ic * t * o
-            for a in 0..<t { for oc in 0..<o { rc[a * o + oc] = w[(oc * c + ic) * t + (t - 1 - a)] } }
-        }
-    }
-
-    /// dW[o][c][t] += D[(t·C + c)·O + o]: a gradient in (tap, channel) × O order added back.
-    static func addTapsLastTransposed(_ d: UnsafePointer<Float>, outChannels o: Int, channels c: Int, taps t: Int,
-                                      into dw: UnsafeMutablePointer<Float>) {
-        for oc in 0..<o {
-            let wo = dw + oc * c * t
-            for ic in 0..<c { for a in 0..<t { wo[ic * t + a] += d[(a * c + ic) * o + oc] } }
-        }
-    }
-
-    /// db[r] += Σ over samples and positions of dy[n][r, i].
-    static func biasGradient(_ dy: UnsafePointer<Float>, batch: Int, rows: Int, p: Int, into db: UnsafeMutablePointer<Float>) {
-        for n in 0..<batch {
-            for r in 0..<rows {
-                let a = dy + (n * rows + r) * p
-                // Eight partial sums: vectorizes, and keeps rounding error low on long rows.
-                var acc = SIMD8<Float>()
-                var i = 0
-                while i + 8 <= p {
-                    acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-                    i += 8
-                }
-                var s = acc.sum()
-                while i < p { s += a[i]; i += 1 }
-                db[r] += s
-            }
-        }
     }
 }

@@ -7,7 +7,7 @@
 ///   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 /// Summed over input channels, the 16 element products are 16 GEMMs, with tiles as rows:
 ///   M[ξ] (tiles × O) = V[ξ] (tiles × C) · U[ξ] (C × O),   ξ = 4i + j
-/// (OpenBLAS runs these at 85–100 GFLOP/s even for 16 channels). A 3×3×3 convolution over
+/// (OpenBLAS runs these near its peak even for 16 channels). A 3×3×3 convolution over
 /// N×C×D×H×W (stride 1, padding 1 in depth too) is the sum over its 3 depth taps a of such
 /// 2D convolutions of the input slices z + a − 1: with V's rows ordered (slice, tile) and one
 /// zero slice before and after, tap a is V's row block shifted by a slices, so
@@ -76,8 +76,8 @@ struct Winograd {
 
     /// Floats between the 16 planes of V (`slices` of them) or M for `count` tile rows of `ch`
     /// channels: the plane size plus 16, so that the 16 planes do not sit at multiples of
-    /// 4 KB of each other (loads and stores 4 KB apart falsely depend on each other: the
-    /// transforms ran 4× slower).
+    /// 4 KB of each other (loads and stores 4 KB apart falsely depend on each other and slowed
+    /// the transforms several times over).
     func plane(count: Int, slices sl: Int, channels ch: Int) -> Int { sl * count * tw * ch + 16 }
 
     /// Workspace layout of one pass, in floats (see the header).
@@ -174,7 +174,7 @@ struct Winograd {
 
     /// V[ξ][(slice, tile)][c] = (Bᵀ d B)[ξ] for the tiles of `count` tile rows, eight channels at
     /// a time (whole lanes in the main loop: the partial-lane form in all 32 loads and stores
-    /// made the code 8000 instructions long and 4× slower).
+    /// made the code several times longer and slower).
     func inputTransform(_ rows: UnsafePointer<Float>, _ vb: UnsafeMutablePointer<Float>, count: Int) {
         let c = channels, wb = 2 * tw + 2, t = count * tw, pv = plane(count: count, slices: slices, channels: c)
         for i in 0..<count {

@@ -211,13 +211,34 @@ struct TapChunks {
 
     /// body(firstLine, lineCount) over all lines of the batch.
     @inline(__always)
-    func forEach(_ t: TapRows, batch: Int, _ body: (Int, Int) -> Void) {
-        let total = batch * t.lines
-        var l = 0
-        while l < total {
-            let cnt = min(lines, total - l)
-            body(l, cnt)
-            l += cnt
+    func forEach(_ t: TapRows, batch: Int, _ body: (Int, Int) -> Void) { forEachRun(total: batch * t.lines, size: lines, body) }
+}
+
+extension Conv {
+    /// Workspace layout of the tap-rows passes (unit stride; see the file header), in floats:
+    ///   wr   O·K              reordered weights, or the flipped ones (C × K₂, K₂ = kw·T·O)
+    ///   dwt  K·O              backward: dW in tap-rows order, transposed
+    ///   q    Q of one chunk   of X (forward, dW) or of dY (dX)
+    ///   dyt  chunk × O        backward: dY by padded position
+    ///   tmp  chunk × max(O, C) a chunk's output rows
+    struct TapPlan {
+        let t: TapRows, f: TapRows
+        let forward: TapChunks, inputGradient: TapChunks
+        let wr, dwt, q, dyt, tmp, workspace: Int
+
+        init(_ t: TapRows, batch: Int, outChannels o: Int) {
+            self.t = t
+            f = t.flipped(outChannels: o)
+            forward = TapChunks(t, batch: batch)
+            inputGradient = TapChunks(f, batch: batch)
+            var at = 0
+            func take(_ n: Int) -> Int { defer { at += (n + 15) & ~15 }; return at }
+            wr = take(o * t.rows)
+            dwt = take(o * t.rows)
+            q = take(max(forward.qCount(t), inputGradient.qCount(f)))
+            dyt = take(forward.positions(t) * o)
+            tmp = take(max(forward.positions(t) * o, inputGradient.positions(f) * t.channels))
+            workspace = at
         }
     }
 }

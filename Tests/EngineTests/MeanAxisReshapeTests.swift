@@ -2,7 +2,8 @@ import TestSupport
 import XCTest
 @testable import Engine
 
-final class ReduceTests: XCTestCase {
+/// MeanAxis and Reshape: values by hand, gradients, shape errors.
+final class MeanAxisReshapeTests: XCTestCase {
     func testMeanOverTimeByHand() throws {
         let g = Graph()
         let x = g.input("x", Shape(1, 1, 2, 1, 3))   // N C T H W

@@ -3,17 +3,9 @@
 ///   weight  O×C×k…  (PyTorch layout; spatial dims as the input's)
 ///   bias    O
 ///   output  N×O×oL | N×O×oH×oW | N×O×oD×oH×oW,  o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1
-/// Y = W·col(X) + b with W seen as O×K (K = C·∏k). By geometry:
-/// - 2D 3×3 or 3D 3×3×3, stride 1, padding 1, channels in whole lanes of 8 (the U-Net's
-///   convolutions): Winograd F(2×2, 3×3) for all three passes (Winograd.swift), 2.25× fewer
-///   multiplications;
-/// - pointwise (1×1, stride 1, no padding, ≥ 256 positions): Y[n] = W·X[n] directly;
-/// - few positions per sample (ResNet's 7×7, 4×4, 2×2 maps), samples side by side as GEMM
-///   columns (ConvGrouped.swift): per kernel tap when ≥ 64 channels, stride 1 and ≥ 1/8 of an
-///   im2col would be padding (ConvTaps.swift), else a table-driven im2col;
-/// - unit stride and W dilation, few input channels, wide lines (a U-Net's first layer, 3D
-///   U-Nets): implicit GEMM over tap rows (ImplicitGEMM.swift);
-/// - otherwise: patch-major im2col + sgemm over chunks of output positions (PatchMajor.swift).
+/// Y = W·col(X) + b with W seen as O×K (K = C·∏k), computed by one of six algorithms
+/// (`ConvAlgorithm`: Winograd, pointwise, implicit GEMM, per-tap, grouped im2col, patch-major
+/// im2col), chosen once per layer when the graph is planned (`algorithm(_:batch:)` holds the rule).
 /// With unit stride, tap rows and patches give the input gradient as the convolution of dY
 /// with the flipped kernel (no col2im). Those GEMMs put output positions (or tiles) on the
 /// GEMM rows: OpenBLAS runs the few-channel convolutions of a U-Net much faster that way than
@@ -79,28 +71,11 @@ public struct Conv: Layer {
         return specs
     }
 
-    public func workspaceCount(_ inputs: [Shape], output: Shape) -> Int {
-        let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
+    /// Chooses the algorithm for these shapes (`algorithm(_:batch:)`) and sizes its memory.
+    public func plan(_ inputs: [Shape], output: Shape) -> LayerPlan {
         let batch = inputs[0].batch
-        if let f = winograd(g, batch: batch) { return max(f.workspace(batch: batch), f.transposed.workspace(batch: batch)) }
-        switch path(g, batch: batch) {
-        case .pointwise: return 0
-        case .smallMapTaps(let plan): return plan.workspace
-        case .grouped(let ch):
-            // columns, product, tap or line table (Int32)
-            return g.rows * ch.columns + outChannels * ch.columns + g.groupTableCount
-        case .taps(let t): return TapPlan(t, batch: batch, outChannels: outChannels).workspace
-        case .patches: return PatchPlan(g, batch: batch, outChannels: outChannels).workspace
-        }
-    }
-
-    /// The per-tap path for small maps keeps the tap-major weight (T×O×C) from forward for backward.
-    public func savedCount(_ inputs: [Shape], output: Shape) -> Int {
-        let g = PatchGeometry(image: inputs[0], outSpatial: output, settings: settings)
-        if winograd(g, batch: inputs[0].batch) == nil, case .smallMapTaps = path(g, batch: inputs[0].batch) {
-            return g.taps * outChannels * g.channels
-        }
-        return 0
+        let a = algorithm(PatchGeometry(image: inputs[0], outSpatial: output, settings: settings), batch: batch)
+        return LayerPlan(algorithm: a, savedCount: a.savedCount, workspaceCount: workspaceCount(a, batch: batch))
     }
 
     /// Direct-convolution flops, 2·N·O·K·P each for Y, dW and dX, whatever form runs: for
@@ -112,112 +87,15 @@ public struct Conv: Layer {
         return LayerFlops(forward: f, backwardParams: f, backwardInputs: f)
     }
 
-    /// Pointwise kernels multiply the input itself when a sample has enough columns for a
-    /// good GEMM; below that, gathering samples side by side (im2col path) is faster.
-    @inline(__always)
-    private func usesDirectGEMM(_ g: PatchGeometry) -> Bool { g.isPointwise && g.positions >= ColumnChunks.minColumns }
-
-    /// Workspace layout of the tap-rows passes (unit stride; see ImplicitGEMM.swift), in floats:
-    ///   wr   O·K              reordered weights, or the flipped ones (C × K₂, K₂ = kw·T·O)
-    ///   dwt  K·O              backward: dW in tap-rows order, transposed
-    ///   q    Q of one chunk   of X (forward, dW) or of dY (dX)
-    ///   dyt  chunk × O        backward: dY by padded position
-    ///   tmp  chunk × max(O, C) a chunk's output rows
-    struct TapPlan {
-        let t: TapRows, f: TapRows
-        let forward: TapChunks, inputGradient: TapChunks
-        let wr, dwt, q, dyt, tmp, workspace: Int
-
-        init(_ t: TapRows, batch: Int, outChannels o: Int) {
-            self.t = t
-            f = t.flipped(outChannels: o)
-            forward = TapChunks(t, batch: batch)
-            inputGradient = TapChunks(f, batch: batch)
-            var at = 0
-            func take(_ n: Int) -> Int { defer { at += (n + 15) & ~15 }; return at }
-            wr = take(o * t.rows)
-            dwt = take(o * t.rows)
-            q = take(max(forward.qCount(t), inputGradient.qCount(f)))
-            dyt = take(forward.positions(t) * o)
-            tmp = take(max(forward.positions(t) * o, inputGradient.positions(f) * t.channels))
-            workspace = at
-        }
-    }
-
-    /// Workspace layout of the patch-major passes (strided; see PatchMajor.swift), in floats:
-    ///   xT   N·D·H·W·C  the input channels-last (backward: then dX channels-last, if strided)
-    ///   dyT  N·P·O      backward: dY channels-last
-    ///   wr   O·K        reordered weights (forward, dW, strided dX) or flipped ones (C × T·O)
-    ///   dwt  K·O        backward: dW in (tap, c) × o order
-    ///   col  columns × max(K, T·O)
-    ///   tmp  columns × max(O, C): a chunk's output rows before they go back channel-major
-    struct PatchPlan {
-        let g: PatchGeometry
-        let flipped: PatchGeometry?
-        let forward: PatchChunks, inputGradient: PatchChunks
-        let xT, dyT, wr, dwt, col, tmp, workspace: Int
-
-        init(_ g: PatchGeometry, batch: Int, outChannels o: Int) {
-            self.g = g
-            let k = g.rows, k2 = g.taps * o
-            flipped = g.hasUnitStride ? g.flippedForInputGradient(outChannels: o) : nil
-            forward = PatchChunks(g, batch: batch, k: k)
-            inputGradient = flipped.map { PatchChunks($0, batch: batch, k: k2) } ?? forward
-            let columns = max(forward.columns, inputGradient.columns)
-            var at = 0
-            func take(_ n: Int) -> Int { defer { at += (n + 15) & ~15 }; return at }
-            xT = take(batch * g.imageCount)
-            dyT = take(batch * g.positions * o)
-            wr = take(o * k)
-            dwt = take(k * o)
-            col = take(columns * max(k, k2))
-            tmp = take(columns * max(o, g.channels))
-            workspace = at
-        }
-    }
-
-    /// How a geometry runs (see the type's header).
-    enum Path { case pointwise, taps(TapRows), smallMapTaps(SmallMapTaps), grouped(ColumnChunks), patches }
-
-    /// Tap rows pay for the padding columns of each line (Wp − oW of Wp positions) and gain
-    /// most where patches would be many short copies (few input channels); patch-major
-    /// im2col copies long runs when channels are many, and wastes nothing on small images.
-    /// Measured on the U-Net layers (OpenBLAS SkylakeX, one thread): tap rows are 10–25%
-    /// faster for 16–32 channels at 64² and more, patches 5–20% faster from 64 input
-    /// channels or at 8²–16².
-    /// Samples grouped side by side (a sample has fewer positions than a GEMM wants, see
-    /// `ColumnChunks`) serve small maps (< 64 positions) with ≥ 64 input channels: per tap
-    /// where padding would waste ≥ 1/8 of an im2col, else the table-driven im2col. Measured on
-    /// so2sat_resnet50 (thread CPU per step, one thread): its convolutions take 492 ms so,
-    /// 740 ms as patches (layer4's 3×3 on 2×2: 45 vs 126 ms; 1×1 convs 25–50% faster);
-    /// TempCNN's conv1d 64→64 k5 on 24 dates (batch 512) ~25% faster (`bench conv`). Patches
-    /// stay ahead below 64 channels.
-    func path(_ g: PatchGeometry, batch: Int) -> Path {
-        if usesDirectGEMM(g) { return .pointwise }
-        if g.channels < 64, let t = TapRows(g), 8 * (t.wp - t.ow) <= t.wp { return .taps(t) }
-        if smallMap(g, batch: batch) {
-            if SmallMapTaps.applies(g) { return .smallMapTaps(SmallMapTaps(g, outChannels: outChannels, batch: batch)) }
-            return .grouped(ColumnChunks(g, batch: batch))
-        }
-        return .patches
-    }
-
-    /// Small maps with many channels (fewer than 64 positions, ≥ 64 input channels, samples
-    /// grouped): the grouped forms, ahead of Winograd and patches there.
-    func smallMap(_ g: PatchGeometry, batch: Int) -> Bool {
-        g.channels >= 64 && g.positions < 64 && ColumnChunks(g, batch: batch).group > 1
-    }
-
     // forward: Y = W·col(X) + b
     public func forward(_ c: LayerContext, mode: Mode) {
-        let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
-        if let f = winograd(g, batch: c.inputs[0].shape.batch) { return forwardWinograd(c, f) }
-        switch path(g, batch: c.inputs[0].shape.batch) {
-        case .pointwise: forwardPointwise(c, g)
-        case .taps(let t): forwardTaps(c, t)
-        case .smallMapTaps(let plan): smallMapTapsForward(c, plan)
-        case .grouped(let ch): groupedForward(c, g, ch)
-        case .patches: forwardPatches(c, g)
+        switch c.planned(ConvAlgorithm.self) {
+        case .winograd(let f): forwardWinograd(c, f)
+        case .pointwise(let g): forwardPointwise(c, g)
+        case .implicitGEMM(let plan): forwardTaps(c, plan)
+        case .taps(let plan): smallMapTapsForward(c, plan)
+        case .im2col(let g, let ch): groupedForward(c, g, ch)
+        case .patches(let plan): forwardPatches(c, plan)
         }
     }
 
@@ -225,25 +103,23 @@ public struct Conv: Layer {
 
     // backward: db += Σ dY, dW += dY·col(X)ᵀ, dX += col2im(Wᵀ·dY)  (dX = … where marked fresh)
     public func backward(_ c: LayerContext, mode: Mode) {
-        let g = PatchGeometry(image: c.inputs[0].shape, outSpatial: c.output.shape, settings: settings)
-        if let f = winograd(g, batch: c.inputs[0].shape.batch) {
-            if bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: outChannels, p: g.positions, into: c.grads[1].data) }
-            return backwardWinograd(c, f)
+        // The grouped forms (taps, im2col) sum the bias gradient from their gathered dY.
+        switch c.planned(ConvAlgorithm.self) {
+        case .winograd(let f): biasGradient(c); backwardWinograd(c, f)
+        case .pointwise(let g): biasGradient(c); backwardPointwise(c, g)
+        case .implicitGEMM(let plan): biasGradient(c); backwardTaps(c, plan)
+        case .taps(let plan): smallMapTapsBackward(c, plan, fresh: c.isFresh(0))
+        case .im2col(let g, let ch): groupedBackward(c, g, ch, fresh: c.isFresh(0))
+        case .patches(let plan): biasGradient(c); backwardPatches(c, plan)
         }
-        let p = path(g, batch: c.inputs[0].shape.batch)
-        // The grouped paths sum the bias gradient from their gathered dY.
-        switch p {
-        case .smallMapTaps(let plan): return smallMapTapsBackward(c, plan, fresh: c.isFresh(0))
-        case .grouped(let ch): return groupedBackward(c, g, ch, fresh: c.isFresh(0))
-        default: break
-        }
-        if bias { ConvKernels.biasGradient(c.dOutput.data, batch: c.output.shape.batch, rows: outChannels, p: g.positions, into: c.grads[1].data) }
-        switch p {
-        case .smallMapTaps, .grouped: break
-        case .pointwise: backwardPointwise(c, g)
-        case .taps(let t): backwardTaps(c, t)
-        case .patches: backwardPatches(c, g)
-        }
+    }
+
+    // db += Σ dY
+    func biasGradient(_ c: LayerContext) {
+        guard bias else { return }
+        let dy = c.dOutput.shape
+        ConvKernels.biasGradient(c.dOutput.data, batch: dy.batch, rows: outChannels, p: dy.count / (dy.batch * outChannels),
+                                 into: c.grads[1].data)
     }
 
     // dW += Gᵀ(Σ (A dY Aᵀ) ⊙ V)G; dX = the same convolution of dY with the kernels rotated
@@ -255,20 +131,6 @@ public struct Conv: Layer {
         Winograd.transformWeights(c.params[0].data, outChannels: outChannels, channels: f.channels, depth: f.kd, inputGradient: true,
                                   into: c.workspace + Winograd.Layout(t, batch: batch).u)
         t.run(c.dOutput.data, batch: batch, bias: nil, into: dx, add: !c.isFresh(0), workspace: c.workspace)
-    }
-
-    /// Winograd F(2×2, 3×3) for 2D 3×3 and 3D 3×3×3 "same" convolutions whose channel counts
-    /// fill whole eight-float lanes (the transforms run eight channels at a time; partial
-    /// lanes, as for the 10 bands of a first layer, are slower than tap rows), one side at
-    /// least 16 (8 → 8: OpenBLAS's 8-wide GEMMs and the transforms cost more than the
-    /// multiplications saved; measured 10% slower than tap rows). Not for small maps (see
-    /// `smallMap`): on so2sat_resnet50's 3×3 convolutions (thread CPU per step) small-map taps
-    /// take 48 ms on 2×2 maps, Winograd 138 (one 4×4 tile of mostly padding per 2×2 output);
-    /// 96 vs 115 ms on 4×4, 53 vs 56 on 7×7. On unet2d_64's 8×8 bottom Winograd is ~8% ahead.
-    func winograd(_ g: PatchGeometry, batch: Int) -> Winograd? {
-        guard g.channels % 8 == 0, outChannels % 8 == 0, max(g.channels, outChannels) >= 16 else { return nil }
-        if smallMap(g, batch: batch) { return nil }
-        return Winograd(g, outChannels: outChannels)
     }
 
     func forwardWinograd(_ c: LayerContext, _ f: Winograd) {
@@ -308,11 +170,10 @@ public struct Conv: Layer {
 
     // per chunk of lines: Yᵀ[rows×O] = Q·W''ᵀ (one GEMM per column residue), then
     // Y[n, o, p] = Yᵀ[p, o] + b[o]
-    func forwardTaps(_ c: LayerContext, _ t: TapRows) {
+    func forwardTaps(_ c: LayerContext, _ plan: TapPlan) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
         let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
-        let o = outChannels
-        let plan = TapPlan(t, batch: batch, outChannels: o)
+        let o = outChannels, t = plan.t
         let ws = c.workspace, wr = ws + plan.wr, q = ws + plan.q, tmp = ws + plan.tmp
         t.reorder(w, outChannels: o, into: wr)
         plan.forward.forEach(t, batch: batch) { first, count in
@@ -324,11 +185,10 @@ public struct Conv: Layer {
 
     // dW''ᵀ[K×O] += Qᵀ·dYᵀ per chunk; dX = the convolution of dY with the flipped kernel
     // (padding d·(k−1) − p), itself in tap rows: dXᵀ = Q(dY)·Wf''ᵀ
-    func backwardTaps(_ c: LayerContext, _ t: TapRows, inputGradient: Bool = true) {
+    func backwardTaps(_ c: LayerContext, _ plan: TapPlan) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
         let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
-        let o = outChannels, cin = t.channels
-        let plan = TapPlan(t, batch: batch, outChannels: o), f = plan.f
+        let t = plan.t, f = plan.f, o = outChannels, cin = t.channels
         let ws = c.workspace, wr = ws + plan.wr, dwt = ws + plan.dwt, q = ws + plan.q
         let dyt = ws + plan.dyt, tmp = ws + plan.tmp
         dwt.update(repeating: 0, count: t.rows * o)
@@ -338,7 +198,7 @@ public struct Conv: Layer {
             t.multiplyGradient(q, count: count, dy: dyt, outChannels: o, into: dwt)
         }
         t.addGradient(dwt, outChannels: o, into: dw)
-        guard inputGradient, let dx else { return }
+        guard let dx else { return }
         let fresh = c.isFresh(0)
         t.reorderFlipped(w, outChannels: o, into: wr)
         plan.inputGradient.forEach(f, batch: batch) { first, count in
@@ -350,11 +210,10 @@ public struct Conv: Layer {
 
     // per chunk of output positions (rows): Yᵀ[rows×O] = colPM(X)[rows×K]·W'ᵀ, then
     // Y[n, o, p] = Yᵀ[p, o] + b[o]
-    func forwardPatches(_ c: LayerContext, _ g: PatchGeometry) {
+    func forwardPatches(_ c: LayerContext, _ plan: PatchPlan) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, y = c.output.data, w = c.params[0].data
         let b: UnsafePointer<Float>? = bias ? UnsafePointer(c.params[1].data) : nil
-        let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
-        let plan = PatchPlan(g, batch: batch, outChannels: o)
+        let g = plan.g, o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
         let ws = c.workspace
         let xt = ws + plan.xT, wr = ws + plan.wr, col = ws + plan.col, tmp = ws + plan.tmp
         Transpose.toChannelsLast(x, batch: batch, channels: g.channels, positions: xs / g.channels, into: xt)
@@ -372,12 +231,11 @@ public struct Conv: Layer {
     //   stride 1: dX is the convolution of dY with the flipped kernel (padding d·(k−1) − p):
     //             dXᵀ[rows×C] = colPM(dY)[rows×T·O]·Wfᵀ, Wf[c, (t, o)] = W[o, c, T−1−t]
     //   strided:  dcol[rows×K] = dYᵀ·W', added back by col2imPM into dX channels-last
-    func backwardPatches(_ c: LayerContext, _ g: PatchGeometry, inputGradient: Bool = true) {
+    func backwardPatches(_ c: LayerContext, _ plan: PatchPlan) {
         let batch = c.inputs[0].shape.batch, x = c.inputs[0].data, dy = c.dOutput.data
         let w = c.params[0].data, dw = c.grads[0].data, dx = c.dInputs[0]?.data
-        let o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
+        let g = plan.g, o = outChannels, k = g.rows, p = g.positions, xs = g.imageCount
         let fresh = c.isFresh(0)
-        let plan = PatchPlan(g, batch: batch, outChannels: o)
         let ws = c.workspace, cin = g.channels, taps = g.taps, pin = xs / cin
         let xt = ws + plan.xT, dyt = ws + plan.dyT, wr = ws + plan.wr, dwt = ws + plan.dwt
         let col = ws + plan.col, tmp = ws + plan.tmp
@@ -392,7 +250,7 @@ public struct Conv: Layer {
                        beta: 1, c: dwt, ldc: o)
         }
         ConvKernels.addTapsLastTransposed(dwt, outChannels: o, channels: cin, taps: taps, into: dw)
-        guard inputGradient, let dx else { return }
+        guard let dx else { return }
 
         if let f = plan.flipped {
             ConvKernels.reorderFlipped(w, outChannels: o, channels: cin, taps: taps, into: wr)
