@@ -1,5 +1,6 @@
 import Foundation
 import Experiment
+import Settings
 
 /// The learning curves of a run, read from RUN_DIR/metrics.jsonl: training loss per model over
 /// its global step, validation accuracy (and loss) per model per round.
@@ -37,7 +38,7 @@ public struct RunCurves {
         for (i, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            guard let o = JSONValue.foundationObject(Data(text.utf8)) else {
                 throw EvalError("\(path):\(i + 1): not a JSON object")
             }
             guard let type = o["type"] as? String, type == "step" || type == "validation" else { continue }

@@ -1,5 +1,6 @@
 import DataIO
 import Foundation
+import Settings
 
 /// A forest entry's end product, `run_dir/final/<name>.h5`: the root attributes of a neural
 /// model's final weights (`rstrain_model`, `rstrain_data`, `rstrain_normalization`, JSON texts)
@@ -69,7 +70,7 @@ public enum ForestWeights {
         guard let f = try? HDF5File(path, mode: .readOnly) else { return false }
         defer { try? f.close() }
         guard let text = (try? f.stringAttribute("rstrain_model")) ?? nil,
-              let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return false }
+              let o = JSONValue.foundationObject(Data(text.utf8)) else { return false }
         return o["arch"] as? String == "random_forest"
     }
 
@@ -79,7 +80,7 @@ public enum ForestWeights {
         defer { try? f.close() }
         var attrs: [String: String] = [:]
         for key in try f.attributeNames() { if let v = (try? f.stringAttribute(key)) ?? nil { attrs[key] = v } }
-        guard let text = attrs["rstrain_forest"], let meta = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+        guard let text = attrs["rstrain_forest"], let meta = JSONValue.foundationObject(Data(text.utf8)),
               let k = (meta["classes"] as? NSNumber)?.intValue, let nf = (meta["features"] as? NSNumber)?.intValue,
               let patch = (meta["patch"] as? NSNumber)?.intValue, k > 0, nf > 0, patch > 0 else {
             throw DataError(path: path, object: "attribute rstrain_forest", "missing or without classes, features and patch: not a forest written by rstrain")

@@ -72,3 +72,10 @@ extension JSONObject {
         return out
     }
 }
+
+extension JSONValue {
+    /// One JSON object's text as a JSONSerialization-style dictionary, with every number read
+    /// exactly (JSONSerialization on Linux mis-rounds some 17-digit doubles); nil when the text
+    /// is not one JSON object.
+    public static func foundationObject(_ data: Data) -> [String: Any]? { (try? parse(data))?.object?.foundation }
+}

@@ -2,6 +2,7 @@ import Settings
 import XCTest
 @testable import Engine
 @testable import Models
+import Benchmarks
 
 final class TempCNNTests: XCTestCase {
     /// The benchmark workload's spec has the PyTorch reference's count (TempCNN(10, 24, 10) in

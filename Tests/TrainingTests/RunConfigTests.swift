@@ -1,3 +1,4 @@
+import DataIO
 import Engine
 import Settings
 import XCTest
@@ -114,5 +115,42 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(try parse(with("data.shards", ["a", ["path": "b", "ranks": [0]]])).fingerprint, a, "placement does not change results")
         XCTAssertNotEqual(try parse(with("seed", 7)).fingerprint, a)
         XCTAssertNotEqual(try parse(with("data.window", 64)).fingerprint, a)
+    }
+
+    /// `models[i].loss`: the task's loss by default; the other one of its task by name; a loss of
+    /// the other task, class weights beside a loss they do not weight, and a loss on a forest are
+    /// refused naming the key.
+    func testLossIsChosenPerModelAndCheckedAgainstItsTask() throws {
+        let unet: [String: Any] = ["arch": "unet", "bands": 10, "classes": 8, "filters": 4, "levels": 2]
+        let regressor: [String: Any] = ["arch": "unet", "bands": 10, "classes": 2, "filters": 4, "levels": 2, "task": "regression"]
+        func model(_ spec: [String: Any], _ extra: [String: Any] = [:]) -> [String: Any] {
+            with("models", [["name": "u", "model": spec].merging(extra) { $1 }])
+        }
+        XCTAssertEqual(try parse(base).models[0].loss, .crossEntropy)
+        XCTAssertEqual(try parse(model(regressor)).models[0].loss, .mse)
+        XCTAssertEqual(try parse(model(unet, ["loss": "binary_cross_entropy"])).models[0].loss, .binaryCrossEntropy)
+        XCTAssertEqual(try parse(model(regressor, ["loss": "l1"])).models[0].loss, .l1)
+        XCTAssertEqual(try parse(base).models[0].model?.arch, "unet", "the spec is parsed once, with the config")
+        assertRefused(model(unet, ["loss": "mse"]), key: "models[0].loss", "classification")
+        assertRefused(model(regressor, ["loss": "cross_entropy"]), key: "models[0].loss", "regression")
+        assertRefused(model(unet, ["loss": "hinge"]), key: "models[0].loss", "unknown value")
+        assertRefused(model(unet, ["loss": "binary_cross_entropy", "class_weights": [1, 2]]), key: "models[0].class_weights",
+                      "cross_entropy")
+        let forest: [String: Any] = ["name": "rf", "model": ["arch": "random_forest"], "loss": "l1"]
+        assertRefused(with("models", [["name": "u", "model": unet], forest]), key: "models[1].loss", "random_forest")
+    }
+
+    /// binary_cross_entropy learns class proportions: data with hard labels only is refused
+    /// before training, naming the model's loss.
+    func testBinaryCrossEntropyNeedsClassProportions() throws {
+        let c = try parse(with("models", [["name": "u", "loss": "binary_cross_entropy",
+                                           "model": ["arch": "unet", "bands": 10, "classes": 8, "filters": 4, "levels": 2]]]))
+        let hard = SampleShapes(image: Shape(10, 32, 32), mask: Shape(32, 32), soft: nil, hard: Shape(32, 32), classes: 8)
+        XCTAssertThrowsError(try Feed.choose(for: c.models[0], index: 0, sample: hard, scene: false, file: c.file)) { e in
+            XCTAssertEqual((e as? ConfigError)?.key, "models[0].loss", "\(e)")
+            XCTAssertTrue("\(e)".contains("proportions"), "\(e)")
+        }
+        let soft = SampleShapes(image: Shape(10, 32, 32), mask: Shape(32, 32), soft: Shape(8, 32, 32), hard: nil, classes: 8)
+        XCTAssertEqual(try Feed.choose(for: c.models[0], index: 0, sample: soft, scene: false, file: c.file).kind, .dense)
     }
 }

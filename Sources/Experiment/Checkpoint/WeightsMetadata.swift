@@ -1,5 +1,6 @@
 import DataIO
 import Foundation
+import Settings
 
 /// What a weights file says of how its model saw the data: the one record the trainer writes
 /// into `final/<model>.h5` (root attributes `rstrain_model`, `rstrain_data`,
@@ -80,7 +81,7 @@ public struct WeightsMetadata: @unchecked Sendable {
             guard let text = attributes[key] else {
                 throw DataError(path: path, object: "attribute \(key)", "missing: not a final weights file written by rstrain train (run_dir/final/<model>.h5)")
             }
-            guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            guard let o = JSONValue.foundationObject(Data(text.utf8)) else {
                 throw DataError(path: path, object: "attribute \(key)", "is not a JSON object")
             }
             return o

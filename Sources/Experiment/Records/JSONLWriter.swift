@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 
 /// One JSON object per line, appended to a run file (metrics.jsonl, schedule.jsonl).
 ///
@@ -43,7 +44,7 @@ public final class JSONLWriter {
             let line = data[start..<newline]
             let object: [String: Any]
             do {
-                guard let o = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+                guard let o = try JSONValue.parse(Data(line)).object?.foundation else {
                     throw ReportError(path: path, line: kept + 1, "not a JSON object")
                 }
                 object = o

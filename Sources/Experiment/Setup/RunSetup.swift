@@ -126,13 +126,13 @@ public struct RunSetup {
     /// Anything unreadable is left as it is, for the config check to report.
     public static func inliningModelFiles(_ data: Data) -> String {
         let original = String(decoding: data, as: UTF8.self)
-        guard var json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+        guard var json = JSONValue.foundationObject(data),
               var models = json["models"] as? [Any] else { return original }
         var changed = false
         for i in models.indices {
             guard var m = models[i] as? [String: Any], let path = m["model"] as? String,
                   let d = FileManager.default.contents(atPath: path),
-                  let spec = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else { continue }
+                  let spec = JSONValue.foundationObject(d) else { continue }
             m["model"] = spec
             models[i] = m
             changed = true

@@ -45,7 +45,7 @@ final class RunDirectory {
             schedule = try JSONLWriter(path: "\(path)/schedule.jsonl", append: true)
             return nil
         }
-        guard let state = try? JSONSerialization.jsonObject(with: ck.runState) as? [String: Any],
+        guard let state = JSONValue.foundationObject(ck.runState),
               let round = state["round"] as? Int, let segment = state["segment"] as? Int else {
             throw DataError(path: ck.path, "has no readable run state")
         }

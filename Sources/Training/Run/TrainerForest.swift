@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Experiment
 import Forest
+import Settings
 
 extension Trainer {
     /// The config's random_forest entries, before the neural schedule starts: every rank grows
@@ -67,6 +68,6 @@ extension Trainer {
     }
 
     private func forestInfo(_ attrs: [String: String]) -> [String: Any] {
-        attrs["rstrain_forest"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
+        attrs["rstrain_forest"].flatMap { JSONValue.foundationObject(Data($0.utf8)) } ?? [:]
     }
 }

@@ -3,6 +3,7 @@ import Distributed
 import Engine
 import Foundation
 import Experiment
+import Settings
 
 extension Trainer {
     /// A sync point: reports to rank 0, its decision back. Returns true when the run must stop.
@@ -18,7 +19,7 @@ extension Trainer {
             var failures: [String] = []
             var recs: [MetricRecord] = []
             for (rank, t) in all.enumerated() {
-                guard let o = try? JSONSerialization.jsonObject(with: Data(t.utf8)) as? [String: Any] else { continue }
+                guard let o = JSONValue.foundationObject(Data(t.utf8)) else { continue }
                 if let f = o["failure"] as? String { failures.append(f) }
                 activity[rank] = (o["activity"] as? String) ?? activity[rank]
                 recs += ((o["records"] as? [[String: Any]]) ?? []).compactMap(MetricRecord.init(json:))
