@@ -17,7 +17,7 @@ final class WeightsMetadataTests: XCTestCase {
         s.count = [10, 10, 10, 10]
         s.mean = awkward
         s.m2 = awkward.map { $0 * $0 * 10 }
-        return WeightsMetadata(spec: ["arch": "mlp", "size": 2, "hidden": [3], "classes": 2], dataKind: "tiles", classes: 2,
+        return WeightsMetadata(spec: ["arch": "mlp", "bands": 4, "size": 2, "hidden": [3], "classes": 2], dataKind: "tiles", classes: 2,
                                classNames: names, classColors: colors, sample: [4, 2, 2], window: 2, labels: "hard",
                                resampling: .bilinear, resolution: 10, bands: ["B02", "B03", "B04", "B08"], modality: nil,
                                maskAnyDate: true, normalization: .statistics(s))
