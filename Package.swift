@@ -51,14 +51,22 @@ let package = Package(
 
         // Shared by the test targets: the gradient checker, process helpers (rstrain, mpirun,
         // gdalinfo, python3).
-        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "DataIO"], path: "Tests/TestSupport"),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"], path: "Tests/SettingsTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Benchmarks", "Settings", "DataIO", "TestSupport"], path: "Tests/ModelsTests"),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "TestSupport"], path: "Tests/DataIOTests"),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"], path: "Tests/DistributedTests"),
-        .testTarget(name: "TrainingTests", dependencies: ["Settings", "Experiment", "Forest", "Training", "Prediction", "Evaluation",
-                                                           "TestSupport"], path: "Tests/TrainingTests"),
+        .testTarget(name: "DistributedTests", dependencies: ["Engine", "Distributed", "TestSupport"], path: "Tests/DistributedTests"),
+        .testTarget(name: "ExperimentTests", dependencies: ["Settings", "Engine", "DataIO", "Distributed", "Experiment", "TestSupport"],
+                    path: "Tests/ExperimentTests"),
+        .testTarget(name: "ForestTests", dependencies: ["Engine", "DataIO", "Experiment", "Forest", "TestSupport"], path: "Tests/ForestTests"),
+        .testTarget(name: "PredictionTests", dependencies: ["Engine", "Models", "DataIO", "Distributed", "Experiment", "Prediction", "TestSupport"],
+                    path: "Tests/PredictionTests"),
+        .testTarget(name: "EvaluationTests", dependencies: ["Engine", "DataIO", "Experiment", "Evaluation", "TestSupport"],
+                    path: "Tests/EvaluationTests"),
+        .testTarget(name: "TrainingTests", dependencies: ["Settings", "Engine", "DataIO", "Distributed", "Experiment", "Forest", "Training",
+                                                           "Prediction", "TestSupport"],
+                    path: "Tests/TrainingTests"),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"], path: "Tests/CLITests"),
     ]
 )

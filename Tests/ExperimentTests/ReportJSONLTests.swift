@@ -1,7 +1,6 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 @testable import Experiment
 
 final class ReportJSONLTests: ScratchTestCase {

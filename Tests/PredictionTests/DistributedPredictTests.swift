@@ -1,7 +1,6 @@
 import DataIO
 import Foundation
 import TestSupport
-import Training
 import XCTest
 
 /// `mpirun -n N rstrain predict`: one scene's window rows split over ranks (rank 0 writes),

@@ -3,7 +3,6 @@ import Engine
 import Foundation
 import Models
 import TestSupport
-import Training
 import XCTest
 @testable import Experiment
 @testable import Prediction

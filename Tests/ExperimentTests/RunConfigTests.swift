@@ -2,7 +2,6 @@ import DataIO
 import Engine
 import Settings
 import XCTest
-@testable import Training
 @testable import Experiment
 
 final class RunConfigTests: XCTestCase {

@@ -1,4 +1,3 @@
-@testable import Training
 import XCTest
 @testable import Experiment
 

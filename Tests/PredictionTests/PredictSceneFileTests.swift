@@ -1,7 +1,6 @@
 import DataIO
 import Foundation
 import TestSupport
-import Training
 import XCTest
 @testable import Experiment
 

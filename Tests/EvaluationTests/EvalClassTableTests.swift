@@ -2,7 +2,6 @@ import DataIO
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 @testable import Evaluation
 
 /// `rstrain eval --class-table`: a reference holding a repository's label values (1…3, NODATA 0)

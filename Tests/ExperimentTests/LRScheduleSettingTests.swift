@@ -1,6 +1,5 @@
 import Engine
 import Settings
-@testable import Training
 import XCTest
 @testable import Experiment
 

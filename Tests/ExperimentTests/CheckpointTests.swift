@@ -3,7 +3,6 @@ import Engine
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 @testable import Experiment
 
 /// Checkpoints on real files: bit-for-bit round trips, pruning, damaged files skipped for the

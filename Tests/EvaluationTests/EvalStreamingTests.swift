@@ -3,7 +3,6 @@ import Engine
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 @testable import Evaluation
 
 /// Eval reads scenes a strip of rows at a time. Every strip size must give exactly the figures

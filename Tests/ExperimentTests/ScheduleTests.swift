@@ -1,5 +1,4 @@
 import XCTest
-@testable import Training
 @testable import Experiment
 
 final class ScheduleTests: XCTestCase {

@@ -2,7 +2,6 @@ import DataIO
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 @testable import Evaluation
 
 /// The figures on the hand-made 4×4 pair (EvalFixture), worked out by hand:

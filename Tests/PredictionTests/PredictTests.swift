@@ -2,7 +2,6 @@ import DataIO
 import Foundation
 import Models
 import TestSupport
-import Training
 import XCTest
 @testable import Experiment
 @testable import Prediction

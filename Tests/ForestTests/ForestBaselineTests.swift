@@ -1,6 +1,5 @@
 import Foundation
 import TestSupport
-@testable import Training
 import XCTest
 @testable import Forest
 

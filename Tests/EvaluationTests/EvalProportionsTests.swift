@@ -2,7 +2,6 @@ import DataIO
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 @testable import Evaluation
 
 /// `rstrain eval` against a proportions ("multi-hot") reference: one band per class, band c the

@@ -5,13 +5,13 @@ import XCTest
 
 /// Synthetic shards and run configs for the trainer's end-to-end tests (real rstrain under
 /// real mpirun).
-enum TrainingRun {
-    static let rootOK = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+public enum TrainingRun {
+    public static let rootOK = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
                          "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]
 
     /// A scratch directory with two small synthetic Sentinel-2 shards (made once per process; a
     /// failed synth fails each test that needs them, with synth's message).
-    static var data: String { get throws { try made.get() } }
+    public static var data: String { get throws { try made.get() } }
 
     private static let made = Result { () throws -> String in
         let dir = try Scratch.shared("train")
@@ -22,7 +22,7 @@ enum TrainingRun {
     }
 
     /// A config (written to `dir/name.json`) training two tiny models on the two shards.
-    static func config(_ name: String, runDir: String, extra: [String: Any] = [:], data: [String: Any] = [:]) throws -> String {
+    public static func config(_ name: String, runDir: String, extra: [String: Any] = [:], data: [String: Any] = [:]) throws -> String {
         let root = try TrainingRun.data
         var d: [String: Any] = ["shards": [root + "/data/shard_000", root + "/data/shard_001"],
                                 "window": 32, "labels": "proportions", "augment": true, "validation_fraction": 0.2]
@@ -43,14 +43,14 @@ enum TrainingRun {
         return path
     }
 
-    static func mpirun(_ n: Int, _ args: [String], timeout: TimeInterval = 300) throws -> ProcessResult {
+    public static func mpirun(_ n: Int, _ args: [String], timeout: TimeInterval = 300) throws -> ProcessResult {
         guard onPath("mpirun") else { throw XCTSkip("mpirun is not on PATH") }
         return try runProcess("mpirun", ["--oversubscribe", "--allow-run-as-root", "-n", "\(n)", try rstrainBinary()] + args,
                               environment: rootOK, timeout: timeout)
     }
 
     /// Every dataset of an HDF5 weights file, as bit patterns.
-    static func weights(_ path: String) throws -> [String: [UInt32]] {
+    public static func weights(_ path: String) throws -> [String: [UInt32]] {
         let f = try HDF5File(path)
         defer { try? f.close() }
         var out: [String: [UInt32]] = [:]
@@ -61,7 +61,7 @@ enum TrainingRun {
 
 extension TrainingRun {
     /// Starts `mpirun -n n rstrain args` in the background; output goes to `log`.
-    static func start(_ n: Int, _ args: [String], log: String) throws -> Process {
+    public static func start(_ n: Int, _ args: [String], log: String) throws -> Process {
         guard onPath("mpirun") else { throw XCTSkip("mpirun is not on PATH") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -78,7 +78,7 @@ extension TrainingRun {
     }
 
     /// Waits until `condition` holds (polling), or fails after `timeout` seconds.
-    static func wait(_ what: String, timeout: Double = 120, _ condition: () -> Bool) throws {
+    public static func wait(_ what: String, timeout: Double = 120, _ condition: () -> Bool) throws {
         let end = Date().addingTimeInterval(timeout)
         while !condition() {
             guard Date() < end else { throw TestSetupError("timed out waiting for \(what)") }
@@ -87,12 +87,12 @@ extension TrainingRun {
     }
 
     /// Checkpoint files written so far in a run directory.
-    static func checkpoints(_ runDir: String) -> [String] {
+    public static func checkpoints(_ runDir: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: runDir + "/checkpoints")) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
     }
 
     /// The pids of the rstrain processes (ranks, not mpirun) running `config`.
-    static func ranks(of config: String) throws -> [Int32] {
+    public static func ranks(of config: String) throws -> [Int32] {
         let r = try runProcess("pgrep", ["-f", "^\(try rstrainBinary()) \(config)"])
         return r.stdout.split(separator: "\n").compactMap { Int32($0) }
     }

@@ -1,6 +1,5 @@
 import Engine
 import Foundation
-@testable import Training
 import XCTest
 @testable import Forest
 

@@ -1,7 +1,6 @@
 import Engine
 import Foundation
 import XCTest
-@testable import Training
 @testable import Distributed
 
 /// GradientReducer in one process (comm nil): the exact fixed-point reduction, and the fast

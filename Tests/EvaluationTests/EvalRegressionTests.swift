@@ -2,7 +2,6 @@ import DataIO
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 @testable import Evaluation
 
 /// A 2×2, two-band float pair with NODATA -9999 in the prediction's band 2, by hand:

@@ -1,5 +1,4 @@
 import XCTest
-@testable import Training
 @testable import Experiment
 
 /// The slicing-by-8 CRC-32 against zlib's check value and a one-bit-at-a-time reference.

@@ -2,7 +2,6 @@ import DataIO
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
 #if canImport(FoundationXML)
 import FoundationXML
 @testable import Evaluation
