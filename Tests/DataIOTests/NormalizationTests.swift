@@ -78,6 +78,20 @@ final class NormalizationTests: XCTestCase {
         XCTAssertThrowsError(try BandStatistics.read(from: path + ".missing")) { XCTAssertTrue("\($0)".contains(".missing"), "\($0)") }
     }
 
+    /// normalization.json is read back bit for bit, also for values whose 17-digit texts some JSON
+    /// readers round one ulp off (0.3944873595505618 = 2247/5696).
+    func testAwkwardValuesRoundTripBitForBit() throws {
+        let path = try scratch() + "/stats.json"
+        let awkward = [2247.0 / 5696.0, 0.1, 1.0 / 3.0, 5e-324, 1.7976931348623157e308, 123456.789e-20]
+        var st = BandStatistics(bands: awkward.count)
+        (st.count, st.mean, st.m2) = (awkward, awkward.reversed(), awkward.map { $0 / 7 })
+        try st.write(to: path)
+        let back = try BandStatistics.read(from: path)
+        XCTAssertEqual(back.count.map(\.bitPattern), st.count.map(\.bitPattern))
+        XCTAssertEqual(back.mean.map(\.bitPattern), st.mean.map(\.bitPattern))
+        XCTAssertEqual(back.m2.map(\.bitPattern), st.m2.map(\.bitPattern))
+    }
+
     func testApplyingStatisticsGivesZeroMeanUnitStdAndLeavesMaskedPixelsZero() throws {
         let d = dataset()
         let st = try BandStatistics.compute(d)

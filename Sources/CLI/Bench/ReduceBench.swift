@@ -2,8 +2,6 @@ import ArgumentParser
 import Distributed
 import Engine
 import Foundation
-import Training
-import Models
 import Experiment
 
 /// `rstrain bench reduce` options (an option group of `bench`).

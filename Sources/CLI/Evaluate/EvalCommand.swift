@@ -1,7 +1,6 @@
 import ArgumentParser
 import Distributed
 import Foundation
-import Training
 import Evaluation
 
 struct EvalCommand: ParsableCommand {

@@ -2,7 +2,6 @@ import ArgumentParser
 import DataIO
 import Distributed
 import Foundation
-import Training
 import Models
 import Forest
 import Prediction

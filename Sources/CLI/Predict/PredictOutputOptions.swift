@@ -1,7 +1,6 @@
 import ArgumentParser
 import DataIO
 import Foundation
-import Training
 import Prediction
 
 extension RasterOutputOptions.ProbabilityType: ExpressibleByArgument {}

@@ -13,8 +13,8 @@
 ///
 /// Memory order: sums run row by row over tiles of 1024 elements (the accumulators stay in
 /// L1, each row is read as one sequential run); the elementwise passes run row by row. Going
-/// down the batch inside a lane instead (32 rows L floats apart) was 2–6× slower, worst on
-/// the writes.
+/// down the batch inside a lane instead (32 rows L floats apart) measured several times slower,
+/// worst on the writes (docs/engine.md).
 ///
 /// Precision: the shift K is a value of the channel itself, so the sums do not cancel when
 /// |μ| ≫ σ; Float sums run over at most 64 samples, block sums are added in Float (N/64 of

@@ -9,8 +9,7 @@
 /// Forward saves [flag, seed] (4 floats) and the mask as floats m = keep/(1 − rate) (one per
 /// element), so backward follows the forward pass whatever mode it is given and is one
 /// vectorised multiply: recomputing the mask in backward cost a hash per element (two
-/// SplitMix64 mixes, scalar 64-bit multiplies) — in TempCNN, ~2 ms per 786K-element layer, as
-/// much as the forward. (A bit mask was measured slower: packing bits defeats vectorisation.)
+/// SplitMix64 mixes, scalar 64-bit multiplies), about as much as the forward (docs/engine.md). (A bit mask was measured slower: packing bits defeats vectorisation.)
 /// Multiplying by the mask (instead of selecting) keeps the loops branch-free; as in PyTorch a
 /// non-finite x still gives NaN where dropped.
 public struct Dropout: Layer {
