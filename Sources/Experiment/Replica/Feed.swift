@@ -46,22 +46,28 @@ public struct Feed: Sendable, Equatable {
     }
 
     private static func pick(spec: ModelSpec, sample: SampleShapes, scene: Bool, key: String, file: String) throws -> Feed {
-        let natural = try spec.build()
-        let outSpatial = natural.outputShape.spatial, inDims = Array(natural.inputShape.dims.dropFirst())
         let img = sample.image.dims, c = img[0]
         let fail = { (m: String) in ConfigError(key: key, m, context: file) }
-        if scene {
-            guard outSpatial.isEmpty else { throw fail("makes per-pixel outputs, but \(file)'s data labels whole samples (use a scene head)") }
-            return Feed(kind: .scene, rowsPerSample: 1, input: img, sample: sample, perSide: 1, offset: 0)
-        }
         let w = img.last!, spatialRank = img.count == 4 ? 3 : 2
-        if !outSpatial.isEmpty {
-            // Per-pixel output over the whole window.
-            let m = try spec.build(input: img)
+        // The model built for the data's window is a dense model's one probe. A model that takes
+        // something else (a sequence, a patch) fails there or pools it to one output; its natural
+        // input then says what to cut from the window.
+        if !scene, let m = try? spec.build(input: img), !m.outputShape.spatial.isEmpty {
             guard m.outputShape.spatial == [w, w] || m.outputShape.spatial == Array(img.dropFirst()) else {
                 throw fail("outputs \(m.outputShape.spatial.map(String.init).joined(separator: "×")) per \(img.map(String.init).joined(separator: "×")) window; a dense model must keep the window's \(w)×\(w) grid")
             }
             return Feed(kind: .dense, rowsPerSample: 1, input: img, sample: sample, perSide: 1, offset: 0)
+        }
+        let natural = try spec.build()
+        let outSpatial = natural.outputShape.spatial, inDims = Array(natural.inputShape.dims.dropFirst())
+        if scene {
+            guard outSpatial.isEmpty else { throw fail("makes per-pixel outputs, but \(file)'s data labels whole samples (use a scene head)") }
+            return Feed(kind: .scene, rowsPerSample: 1, input: img, sample: sample, perSide: 1, offset: 0)
+        }
+        if !outSpatial.isEmpty {
+            // A dense model that cannot take the window: building it there says why.
+            _ = try spec.build(input: img)
+            throw fail("cannot be built for \(img.map(String.init).joined(separator: "×")) windows")
         }
         if inDims.count == 2 {
             // C×L sequences: L must be the number of dates.
