@@ -26,6 +26,21 @@ public struct ClassificationEvaluation {
     public let softSums: (agreed: Double, mass: Double)?
 
     /// The share of the labelled area the predicted class covers; nil without `soft` (or pixels).
+    /// A hint when the figures look like a labelling mistake rather than a bad map: reference
+    /// values that are a class table's (1…K) against a prediction's class indices (0…K−1) —
+    /// the reference holds no 0, and far more pixels agree as `reference − 1 = predicted` than
+    /// as equal. nil with a class table, a proportions reference, or no such pattern.
+    public var hint: String? {
+        let m = metrics, k = m.classes
+        guard classTable == nil, proportionBands == nil, k > 1, m.pixels > 0 else { return nil }
+        let rows = m.confusionRows
+        guard rows[0].reduce(0, +) == 0 else { return nil }
+        let shifted = (1..<k).reduce(0) { $0 + rows[$1][$1 - 1] }
+        let share = Double(shifted) / Double(m.pixels), oa = m.overallAccuracy ?? 0
+        guard share >= 0.5, share >= 2 * oa else { return nil }
+        return String(format: "%.1f%% of the pixels agree as reference − 1 = predicted, against %.1f%% as equal: the reference's labels look like a class table's values (1…), not class indices (0…); pass --class-table with the repository (or its shard.json) whose table maps them", 100 * share, 100 * oa)
+    }
+
     public var softAccuracy: Double? { softSums.flatMap { $0.mass > 0 ? $0.agreed / $0.mass : nil } }
 
     /// Reads both maps a strip of rows at a time (`LabelPair.stripRows`, or `stripRows`), so
@@ -115,6 +130,7 @@ public struct ClassificationEvaluation {
         // The reference's label value of each class, when a class table mapped them.
         if let t = classTable { o["class_values"] = t.values }
         if let k = proportionBands { o["reference_bands"] = k }
+        if let hint { o["hint"] = hint }
         if let t = softSums {
             o["soft_accuracy"] = ReportText.json(softAccuracy)
             o["soft_agreed"] = t.agreed
@@ -136,6 +152,7 @@ public struct ClassificationEvaluation {
         s += "\n" + ReportText.table(perClassRows)
         s += "\nconfusion (rows reference, columns predicted)\n"
         s += m.confusionText(labels: classLabels)
+        if let hint { s += "\nhint: \(hint)\n" }
         return s
     }
 

@@ -30,14 +30,31 @@ final class InspectCommandTests: XCTestCase {
         let r = try runProcess(try rstrainBinary(), ["inspect", cfg])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         for s in ["shard shard_000", "shard shard_001", "EPSG:326", "bands: B02, B03, B04, B08, B05, B06, B07, B8A, B11, B12",
-                  "usable of 16", "image 10×32×32", "NODATA:", "classes: 0:", "no problems found"] {
+                  "usable of 16", "image 10×32×32", "NODATA:", "classes: 0 water:", "7 shrubland:", "no problems found"] {
             XCTAssertTrue(r.stdout.contains(s), "missing '\(s)' in:\n\(r.stdout)")
         }
         // The class shares of a shard add up to 100%.
-        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains("classes: 0:") })
+        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains("classes: 0 water:") })
         let shares = line.split(separator: ",").compactMap { Double($0.split(separator: " ").last!.dropLast()) }
         XCTAssertEqual(shares.count, 8)
         XCTAssertEqual(shares.reduce(0, +), 100, accuracy: 0.5)
+    }
+
+    /// Mistakes a new user makes, caught before training: a model whose class count is not the
+    /// data's (inspect and the trainer alike), and every model named in the header, forests too.
+    func testClassCountMismatchIsRefusedAndForestsAreListed() throws {
+        let shards = [dir + "/data/shard_000", dir + "/data/shard_001"]
+        let unet: [String: Any] = ["arch": "unet", "bands": 10, "classes": 5, "filters": 4, "levels": 2]
+        let cfg = try config(shards, models: [["name": "u5", "model": unet],
+                                              ["name": "rf", "model": ["arch": "random_forest", "trees": 2]]], name: "k.json")
+        let r = try runProcess(try rstrainBinary(), ["inspect", cfg])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("2 models (u5, rf (random forest))"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("models[0].model.classes") && r.stdout.contains("is 5 but the data has 8 classes"), r.stdout)
+        let t = try TrainingRun.mpirun(1, [cfg])
+        XCTAssertEqual(t.status, 2, t.stdout + t.stderr)
+        XCTAssertTrue(t.stdout.contains("models[0].model.classes"), t.stdout + t.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run/final"), "nothing trained")
     }
 
     func testListsEveryProblemAtOnce() throws {

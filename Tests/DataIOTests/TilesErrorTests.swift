@@ -70,6 +70,14 @@ final class TilesErrorTests: XCTestCase {
         }
     }
 
+    /// A label under another name is refused naming the file and the name expected, not read as
+    /// a band or reported as a clash with image.tif.
+    func testLabelUnderAnotherNameSaysWhichNameIsExpected() throws {
+        try fx.raster("t/image.tif", width: 16, height: 16) { _, _, _ in 1 }
+        let labels = try fx.raster("t/labels.tif", width: 16, height: 16) { _, _, _ in 1 }
+        assertDataError(file: labels, ["looks like a label", "label.tif"]) { _ = try TileRepository(path: fx.root) }
+    }
+
     func testImageAndLabelDoNotOverlap() throws {
         try fx.raster("t/image.tif", width: 16, height: 16) { _, _, _ in 1 }
         let label = try fx.raster("t/label.tif", width: 16, height: 16, x0: 510_000) { _, _, _ in 1 }

@@ -86,6 +86,21 @@ final class EvalClassTableTests: ScratchTestCase {
         XCTAssertNotEqual(raw.metrics.confusionRows, [[3, 1, 0], [1, 3, 0], [0, 1, 3]])
     }
 
+    /// Scored without its class table, the 1…3 reference gives an overall accuracy near zero;
+    /// eval says why. Counted by hand: 14 pixels; 9 agree as reference − 1 = predicted (three
+    /// each of 1→0, 2→1, 3→2), 1 as equal (1, 1).
+    func testAClassTablesValuesWithoutTheTableGetAHint() throws {
+        let (p, r, repo) = try write()
+        let raw = try ClassificationEvaluation(prediction: p, reference: r)
+        XCTAssertEqual(raw.metrics.pixels, 14)
+        let hint = try XCTUnwrap(raw.hint)
+        XCTAssertTrue(hint.contains("64.3%") && hint.contains("7.1%") && hint.contains("--class-table"), hint)
+        XCTAssertTrue(raw.text.contains("hint: "), raw.text)
+        XCTAssertEqual(raw.jsonObject["hint"] as? String, hint)
+        XCTAssertNil(try ClassificationEvaluation(prediction: p, reference: r, classTable: try LabelPair.classTable(at: repo)).hint)
+        XCTAssertNil(try ClassificationEvaluation(prediction: p, reference: p).hint, "a map against itself needs no hint")
+    }
+
     func testBadTablesAreRefusedNamingTheFileAndKey() throws {
         let (p, r, repo) = try write()
         func message(_ table: String) throws -> String {

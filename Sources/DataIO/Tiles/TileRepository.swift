@@ -16,6 +16,8 @@ public struct TileRepository: Sendable {
 
     public static let manifestName = "shard.json"
     static let labelName = "label.tif"
+    /// File names (lowercased, without extension) users give labels, refused rather than read as bands.
+    static let labelLike: Set<String> = ["label", "labels", "target", "targets", "reference", "ground_truth", "groundtruth", "gt"]
     static let targetName = "target.tif"
     static let imageName = "image.tif"
 
@@ -67,6 +69,9 @@ public struct TileRepository: Sendable {
         let tifs = entries.filter { isTIFF($0) && !isDirectory(dir + "/" + $0) }
         let dateDirs = entries.filter { isDate($0) && isDirectory(dir + "/" + $0) }
         let imageFiles = tifs.filter { $0 != labelName && $0 != targetName }
+        if let odd = imageFiles.first(where: { labelLike.contains(($0 as NSString).deletingPathExtension.lowercased()) }) {
+            throw DataError(path: dir + "/" + odd, "looks like a label, but a tile's label must be named \(labelName) (and regression targets \(targetName)): rename it")
+        }
         if !dateDirs.isEmpty && !imageFiles.isEmpty {
             throw DataError(path: dir, "has both image files (\(imageFiles.joined(separator: ", "))) and date folders (\(dateDirs.joined(separator: ", "))): a time series keeps each date's images in its folder")
         }

@@ -28,13 +28,19 @@ public struct Feed: Sendable, Equatable {
     public let sample: SampleShapes
     /// Patches per window side and the offset of the first patch.
     public let perSide: Int, offset: Int
+    /// The model's outputs per row (class scores or regression targets), as probed.
+    public var outputs = 0
 
     /// The feed of `models[i]` on samples shaped `sample`, its loss checked against the targets.
     public static func choose(for m: ModelConfig, index i: Int, sample: SampleShapes, scene: Bool, file: String) throws -> Feed {
         if m.loss == .binaryCrossEntropy, sample.soft == nil {
             throw ConfigError(key: "models[\(i)].loss", "binary_cross_entropy needs class proportions as targets (data.labels \"proportions\", or So2Sat's soft labels)", context: file)
         }
-        return try choose(spec: m.model!, sample: sample, scene: scene, key: "models[\(i)].model", file: file)
+        let feed = try choose(spec: m.model!, sample: sample, scene: scene, key: "models[\(i)].model", file: file)
+        if !m.loss.isRegression, feed.outputs != sample.classes {
+            throw ConfigError(key: "models[\(i)].model.classes", "is \(feed.outputs) but the data has \(sample.classes) classes (data.classes or the shards' class table): the model must output one score per class", context: file)
+        }
+        return feed
     }
 
     /// Picks the feed for a model (`spec`) on samples shaped `sample`; errors name models[i].
@@ -56,13 +62,14 @@ public struct Feed: Sendable, Equatable {
             guard m.outputShape.spatial == [w, w] || m.outputShape.spatial == Array(img.dropFirst()) else {
                 throw fail("outputs \(m.outputShape.spatial.map(String.init).joined(separator: "×")) per \(img.map(String.init).joined(separator: "×")) window; a dense model must keep the window's \(w)×\(w) grid")
             }
-            return Feed(kind: .dense, rowsPerSample: 1, input: img, sample: sample, perSide: 1, offset: 0)
+            return Feed(kind: .dense, rowsPerSample: 1, input: img, sample: sample, perSide: 1, offset: 0, outputs: m.outputShape.channels)
         }
         let natural = try spec.build()
         let outSpatial = natural.outputShape.spatial, inDims = Array(natural.inputShape.dims.dropFirst())
         if scene {
             guard outSpatial.isEmpty else { throw fail("makes per-pixel outputs, but \(file)'s data labels whole samples (use a scene head)") }
-            return Feed(kind: .scene, rowsPerSample: 1, input: img, sample: sample, perSide: 1, offset: 0)
+            return Feed(kind: .scene, rowsPerSample: 1, input: img, sample: sample, perSide: 1, offset: 0,
+                        outputs: natural.outputShape.channels)
         }
         if !outSpatial.isEmpty {
             // A dense model that cannot take the window: building it there says why.
@@ -75,7 +82,8 @@ public struct Feed: Sendable, Equatable {
             guard inDims == [c, t] else {
                 throw fail("takes \(inDims[0])×\(inDims[1]) (bands × dates) sequences, but the data has \(c) bands × \(t) date\(t == 1 ? "" : "s")")
             }
-            return Feed(kind: .pixels, rowsPerSample: w * w, input: [c, t], sample: sample, perSide: 1, offset: 0)
+            return Feed(kind: .pixels, rowsPerSample: w * w, input: [c, t], sample: sample, perSide: 1, offset: 0,
+                        outputs: natural.outputShape.channels)
         }
         guard inDims.count == spatialRank + 1, inDims[0] == c, let p = inDims.last, p <= w else {
             throw fail("takes \(inDims.map(String.init).joined(separator: "×")) inputs, which cannot be cut from \(img.map(String.init).joined(separator: "×")) windows")
@@ -85,7 +93,7 @@ public struct Feed: Sendable, Equatable {
         }
         let per = w / p
         return Feed(kind: .patches(size: p), rowsPerSample: per * per, input: inDims, sample: sample,
-                    perSide: per, offset: (w - per * p) / 2)
+                    perSide: per, offset: (w - per * p) / 2, outputs: natural.outputShape.channels)
     }
 
     /// Copies rows 0..<batch.count of `batch` into the model input `x` (rows·rowsPerSample × input)

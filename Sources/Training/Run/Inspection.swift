@@ -15,6 +15,8 @@ public struct Inspection {
         public var train = 0, validation = 0
         /// Class → share of the labelled area (or of the samples).
         public var classShares: [Double] = []
+        /// Class names in class order, when the data names them.
+        public var classNames: [String]?
         public var nodataFraction = 0.0
         public var shapes: String = ""
     }
@@ -47,9 +49,15 @@ public struct Inspection {
                         let t = plan.tile
                         let crs = t.epsg.map { "EPSG:\($0)" } ?? "(no EPSG code)"
                         r.lines.append("tile \(t.name): \(t.grid.width)×\(t.grid.height) px at \(fmt(t.grid.resolution)) m, \(crs), \(t.bands.count) bands, \(t.dateCount) date\(t.dateCount == 1 ? "" : "s"), blocks \(t.blockWidth)×\(t.blockHeight)\(t.label == nil ? ", no label" : "")")
+                        if let l = t.label, l.epsg != t.epsg || l.grid != t.grid {
+                            let from = l.epsg.map { "EPSG:\($0)" } ?? "its own CRS"
+                            let how = l.epsg != t.epsg ? "reprojected from \(from) at \(fmt(l.grid.resolution)) m" : "resampled from \(fmt(l.grid.resolution)) m"
+                            r.lines.append("  label \((l.path as NSString).lastPathComponent): \(how) onto the image grid (\(crs))")
+                        }
                     }
                     r.lines.append("bands: \(g.bandNames.joined(separator: ", "))")
                 }
+                r.classNames = d.classNames
                 try histogram(d, into: &r)
             } catch {
                 problems.append("shard \(s.name) (data.shards[\(i)]): \(error)")
@@ -109,7 +117,8 @@ public struct Inspection {
     public var text: [String] {
         var out: [String] = []
         if let c = config {
-            out.append("config \(c.file): mode \(c.mode.rawValue), reduction \(c.reduction.rawValue), \(c.models.count) model\(c.models.count == 1 ? "" : "s") (\(c.models.map(\.name).joined(separator: ", "))), micro-batch \(c.microBatch) × \(c.microBatches), \(c.epochs) epoch\(c.epochs == 1 ? "" : "s")")
+            let names = c.models.map(\.name) + c.forests.map { "\($0.name) (random forest)" }
+            out.append("config \(c.file): mode \(c.mode.rawValue), reduction \(c.reduction.rawValue), \(names.count) model\(names.count == 1 ? "" : "s") (\(names.joined(separator: ", "))), micro-batch \(c.microBatch) × \(c.microBatches), \(c.epochs) epoch\(c.epochs == 1 ? "" : "s")")
         }
         for s in shards {
             out.append("shard \(s.name) (\(s.path))")
@@ -117,7 +126,10 @@ public struct Inspection {
             if !s.shapes.isEmpty {
                 out.append("  samples: \(s.samples) usable of \(s.candidates) (\(s.train) train, \(s.validation) validation); \(s.shapes)")
                 out.append("  NODATA: \(String(format: "%.1f", 100 * s.nodataFraction))% of the usable samples' pixels")
-                let hist = s.classShares.enumerated().map { "\($0.offset): \(String(format: "%.1f", 100 * $0.element))%" }
+                let hist = s.classShares.enumerated().map { c, share in
+                    let name = s.classNames.flatMap { c < $0.count ? " " + $0[c] : nil } ?? ""
+                    return "\(c)\(name): \(String(format: "%.1f", 100 * share))%"
+                }
                 out.append("  classes: " + hist.joined(separator: ", "))
             }
         }
