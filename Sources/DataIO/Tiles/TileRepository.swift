@@ -16,10 +16,11 @@ public struct TileRepository: Sendable {
 
     public static let manifestName = "shard.json"
     static let labelName = "label.tif"
+    /// File stems of a tile's label, regression target and all-band image; any raster extension.
+    static let labelStem = "label", targetStem = "target", imageStem = "image"
     /// File names (lowercased, without extension) users give labels, refused rather than read as bands.
     static let labelLike: Set<String> = ["label", "labels", "target", "targets", "reference", "ground_truth", "groundtruth", "gt"]
     static let targetName = "target.tif"
-    static let imageName = "image.tif"
 
     public init(path: String) throws {
         var isDir: ObjCBool = false
@@ -66,11 +67,12 @@ public struct TileRepository: Sendable {
 
     static func indexTile(dir: String, name: String, manifest: ShardManifest) throws -> Tile {
         let entries = try list(dir)
-        let tifs = entries.filter { isTIFF($0) && !isDirectory(dir + "/" + $0) }
+        let rasters = entries.filter { isRaster($0) && !isDirectory(dir + "/" + $0) }
         let dateDirs = entries.filter { isDate($0) && isDirectory(dir + "/" + $0) }
-        let imageFiles = tifs.filter { $0 != labelName && $0 != targetName }
-        if let odd = imageFiles.first(where: { labelLike.contains(($0 as NSString).deletingPathExtension.lowercased()) }) {
-            throw DataError(path: dir + "/" + odd, "looks like a label, but a tile's label must be named \(labelName) (and regression targets \(targetName)): rename it")
+        let labelFile = try single(rasters, stem: labelStem, in: dir), targetFile = try single(rasters, stem: targetStem, in: dir)
+        let imageFiles = rasters.filter { $0 != labelFile && $0 != targetFile }
+        if let odd = imageFiles.first(where: { labelLike.contains(stem($0).lowercased()) }) {
+            throw DataError(path: dir + "/" + odd, "looks like a label, but a tile's label must be named \(labelName) (or label.jp2, label.vrt: any raster GDAL reads; regression targets \(targetName)): rename it")
         }
         if !dateDirs.isEmpty && !imageFiles.isEmpty {
             throw DataError(path: dir, "has both image files (\(imageFiles.joined(separator: ", "))) and date folders (\(dateDirs.joined(separator: ", "))): a time series keeps each date's images in its folder")
@@ -84,7 +86,7 @@ public struct TileRepository: Sendable {
         } else {
             for d in dateDirs {
                 let ddir = dir + "/" + d
-                let files = try list(ddir).filter { isTIFF($0) && !isDirectory(ddir + "/" + $0) }
+                let files = try list(ddir).filter { isRaster($0) && !isDirectory(ddir + "/" + $0) }
                 guard !files.isEmpty else { throw DataError(path: ddir, "holds no image (image.tif or one file per band)") }
                 sets.append((ddir, files))
             }
@@ -120,8 +122,8 @@ public struct TileRepository: Sendable {
                             sources: perDate.map { $0[i].source })
         }
 
-        func aux(_ file: String) throws -> (RasterInfo, Bounds)? {
-            guard tifs.contains(file) else { return nil }
+        func aux(_ file: String?) throws -> (RasterInfo, Bounds)? {
+            guard let file else { return nil }
             let info = try RasterInfo.inspect(dir + "/" + file)
             let fp = try footprint(of: info, in: srs)
             let common = fp.map { $0.intersection(finest.info.footprint) }
@@ -130,7 +132,7 @@ public struct TileRepository: Sendable {
             }
             return (info, common)
         }
-        let label = try aux(labelName), target = try aux(targetName)
+        let label = try aux(labelFile), target = try aux(targetFile)
 
         return Tile(name: name, path: dir, crs: finest.info.crs, epsg: finest.info.epsg, footprint: finest.info.footprint,
                     grid: finest.info.grid, blockWidth: finest.info.blockWidth, blockHeight: finest.info.blockHeight,
@@ -142,11 +144,11 @@ public struct TileRepository: Sendable {
     static func bands(in dir: String, files: [String], manifest: ShardManifest) throws
         -> [(name: String, source: BandSource, info: RasterInfo)] {
         var found: [(name: String, source: BandSource, info: RasterInfo)] = []
-        if files.contains(imageName) {
+        if let image = files.first(where: { stem($0) == imageStem }) {
             guard files.count == 1 else {
-                throw DataError(path: dir, "has image.tif and band files (\(files.filter { $0 != imageName }.joined(separator: ", "))): use one or the other")
+                throw DataError(path: dir, "has \(image) and band files (\(files.filter { $0 != image }.joined(separator: ", "))): use one or the other")
             }
-            let info = try RasterInfo.inspect(dir + "/" + imageName)
+            let info = try RasterInfo.inspect(dir + "/" + image)
             for b in 1...info.bandCount {
                 let d = info.descriptions[b - 1].trimmingCharacters(in: .whitespaces)
                 let name = d.isEmpty ? "band\(b)" : d
@@ -161,15 +163,14 @@ public struct TileRepository: Sendable {
                 guard info.bandCount == 1 else {
                     throw DataError(path: info.path, "has \(info.bandCount) bands: a band file holds one band (or name it image.tif)")
                 }
-                let stem = String(f[..<f.lastIndex(of: ".")!])
-                found.append((stem, BandSource(path: info.path, band: 1, grid: info.grid, noData: info.noData[0]), info))
+                found.append((stem(f), BandSource(path: info.path, band: 1, grid: info.grid, noData: info.noData[0]), info))
             }
         }
         guard let order = manifest.bands?.map(\.name), !order.isEmpty else { return found }
         var ordered: [(name: String, source: BandSource, info: RasterInfo)] = []
         for n in order {
             guard let b = found.first(where: { $0.name == n }) else {
-                let file = files.contains(imageName) ? dir + "/" + imageName : dir + "/" + n + ".tif"
+                let file = files.first { stem($0) == imageStem }.map { dir + "/" + $0 } ?? dir + "/" + n + ".tif"
                 throw DataError(path: file, "missing band '\(n)' listed in shard.json (bands here: \(found.map(\.name).joined(separator: ", ")))")
             }
             ordered.append(b)
@@ -211,9 +212,20 @@ public struct TileRepository: Sendable {
         return FileManager.default.fileExists(atPath: p, isDirectory: &d) && d.boolValue
     }
 
-    static func isTIFF(_ f: String) -> Bool {
-        let l = f.lowercased()
-        return !f.hasPrefix(".") && (l.hasSuffix(".tif") || l.hasSuffix(".tiff"))
+    /// Raster files a tile may hold: GeoTIFF, JPEG 2000, GDAL virtual rasters, Erdas Imagine.
+    static let rasterExtensions: Set<String> = ["tif", "tiff", "jp2", "j2k", "vrt", "img"]
+
+    static func isRaster(_ f: String) -> Bool {
+        !f.hasPrefix(".") && rasterExtensions.contains((f as NSString).pathExtension.lowercased())
+    }
+
+    static func stem(_ f: String) -> String { (f as NSString).deletingPathExtension }
+
+    /// The one raster named `stem`.<ext> (`label.tif`, `label.jp2`, …), nil if none; two are refused.
+    static func single(_ rasters: [String], stem s: String, in dir: String) throws -> String? {
+        let named = rasters.filter { stem($0) == s }
+        guard named.count <= 1 else { throw DataError(path: dir, "has \(named.joined(separator: " and ")): keep one \(s) file") }
+        return named.first
     }
 
     /// YYYY-MM-DD.

@@ -37,7 +37,8 @@ public struct Feed: Sendable, Equatable {
             throw ConfigError(key: "models[\(i)].loss", "binary_cross_entropy needs class proportions as targets (data.labels \"proportions\", or So2Sat's soft labels)", context: file)
         }
         let feed = try choose(spec: m.model!, sample: sample, scene: scene, key: "models[\(i)].model", file: file)
-        if !m.loss.isRegression, feed.outputs != sample.classes {
+        // Data without class labels (0 classes) is refused by what needs them, with its own words.
+        if !m.loss.isRegression, sample.classes > 0, feed.outputs != sample.classes {
             throw ConfigError(key: "models[\(i)].model.classes", "is \(feed.outputs) but the data has \(sample.classes) classes (data.classes or the shards' class table): the model must output one score per class", context: file)
         }
         return feed
