@@ -216,7 +216,9 @@ struct Region: Sendable {
         case .sentinel2: bands = Sentinel2Writer.bandFiles.map { ($0.name, $0.resolution) }
         default: bands = ClassSpectra.landsat.bands.map { ($0, 30) }
         }
-        try RepositoryWriter.writeShardJSON(dir, sensor: preset.rawValue, bands: bands, classes: ClassSpectraTable.classes)
+        // The Landsat preset numbers its bands as Landsat 8–9 do (B2…B7).
+        let sensor = preset == .landsat ? "landsat8" : preset.rawValue
+        try RepositoryWriter.writeShardJSON(dir, sensor: sensor, bands: bands, classes: ClassSpectraTable.classes)
     }
 
     /// GDAL metadata every raster of this region carries.

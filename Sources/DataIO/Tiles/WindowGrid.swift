@@ -64,7 +64,8 @@ public struct WindowGrid: Sendable {
         var names: [String] = []
         var windows: [WindowRef] = []
         for (ti, tile) in repository.tiles.enumerated() {
-            let bands = try Self.select(o.bands, in: tile)
+            let bands = try Self.select(o.bands, in: tile, sensor: repository.manifest.sensor,
+                                        manifest: repository.path + "/" + TileRepository.manifestName)
             let grid = tile.grid(resolution: o.resolution)
             var region = PixelRect(x0: 0, y0: 0, x1: grid.width, y1: grid.height)
             var classes: ClassTable?
@@ -87,7 +88,11 @@ public struct WindowGrid: Sendable {
                                  timeSeries: !tile.dates.isEmpty, labels: o.labels,
                                  classes: classes?.count ?? 0, targetBands: targetBands,
                                  dateMask: !tile.dates.isEmpty && !o.maskAnyDate)
-            let tileNames = bands.map { tile.bands[$0].name }
+            // Bands chosen by name keep the names asked for (common names stay common).
+            let tileNames = o.bands.map { $0.enumerated().map { i, s in
+                if case .name(let n) = s { return n }
+                return tile.bands[bands[i]].name
+            } } ?? bands.map { tile.bands[$0].name }
             if let first = layout {
                 if first != l {
                     throw DataError(path: tile.path, "gives \(Self.describe(l)) windows but tile \(repository.tiles[0].name) gives \(Self.describe(first)): every tile must give the same shapes")
@@ -127,7 +132,8 @@ public struct WindowGrid: Sendable {
         return p.filter { $0 < to && $0 + window > from }
     }
 
-    static func select(_ selectors: [TileOptions.BandSelector]?, in tile: Tile) throws -> [Int] {
+    static func select(_ selectors: [TileOptions.BandSelector]?, in tile: Tile, sensor: String? = nil,
+                       manifest: String = "shard.json") throws -> [Int] {
         guard let selectors else { return Array(tile.bands.indices) }
         guard !selectors.isEmpty else { throw DataError(path: tile.path, "no bands chosen") }
         let files = Set(tile.bands.map { $0.sources[0].path })
@@ -135,7 +141,10 @@ public struct WindowGrid: Sendable {
         return try selectors.map { s in
             switch s {
             case .name(let n):
-                guard let i = tile.bandIndex(named: n) else {
+                let common = CommonBandNames.names.contains(n) && tile.bandIndex(named: n) == nil
+                let found = common ? try CommonBandNames.band(n, sensor: sensor, in: tile.bands.map(\.name), manifest: manifest)
+                    : tile.bandIndex(named: n)
+                guard let i = found else {
                     let file = files.count == 1 && tile.bands.count > 1 ? files.first! : "\(tile.path)/\(n).tif"
                     throw DataError(path: file, "missing band '\(n)' (tile \(tile.name) has: \(available))")
                 }
