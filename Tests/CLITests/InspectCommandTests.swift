@@ -30,7 +30,8 @@ final class InspectCommandTests: XCTestCase {
         let r = try runProcess(try rstrainBinary(), ["inspect", cfg])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         for s in ["shard shard_000", "shard shard_001", "EPSG:326", "bands: B02, B03, B04, B08, B05, B06, B07, B8A, B11, B12",
-                  "usable of 16", "image 10×32×32", "NODATA:", "classes: 0 water:", "7 shrubland:", "no problems found"] {
+                  "usable of 16", "image 10×32×32", "NODATA:", "classes: 0 water:", "7 shrubland:", "held out: ",
+                  "training windows sharing a pixel with held-out ones: 0", "no problems found"] {
             XCTAssertTrue(r.stdout.contains(s), "missing '\(s)' in:\n\(r.stdout)")
         }
         // The class shares of a shard add up to 100%.

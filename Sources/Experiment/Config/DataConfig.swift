@@ -57,6 +57,9 @@ public struct DataConfig: Sendable {
     public var normalization: NormalizationMode
     /// Fraction of each shard's windows held out for validation (stable choice by window).
     public var validationFraction: Double
+    /// Tiles: pixels kept between held-out and training windows (`validation_buffer`; training
+    /// windows never share a pixel with held-out ones, whatever the buffer).
+    public var validationBuffer: Int
     /// Loader threads per rank.
     public var workers: Int
 
@@ -129,6 +132,8 @@ public struct DataConfig: Sendable {
         guard validationFraction >= 0, validationFraction < 1 else {
             throw r.error("validation_fraction", "must be in [0, 1), got \(validationFraction)")
         }
+        validationBuffer = try r.int("validation_buffer", default: 0)
+        guard validationBuffer >= 0 else { throw r.error("validation_buffer", "must be at least 0, got \(validationBuffer)") }
         workers = try r.positive("workers", default: 2)
         normalization = .statistics
         if var nr = try r.optionalObject("normalization") {

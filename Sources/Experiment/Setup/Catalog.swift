@@ -19,6 +19,8 @@ public struct CatalogEntry: Codable, Sendable, Equatable {
     public var bands: [String]?
     /// Class names in class order, when the data names them.
     public var classNames: [String]?
+    /// Tiles: every usable window as [tile, x, y, size], in dataset order (the spatial split).
+    public var windows: [[Int]]?
     /// Per-band statistics of some training samples (when the config asks for statistics).
     public var statistics: BandStatistics?
 
@@ -36,11 +38,21 @@ public struct CatalogEntry: Codable, Sendable, Equatable {
         scene = d.sceneLabels
         bands = d.bandNames
         classNames = d.classNames.flatMap { $0.count == s.classes ? $0 : nil }
+        windows = d.windows?.map { [$0.tile, $0.x, $0.y, $0.size] }
         self.statistics = statistics
     }
 
     public var shapes: SampleShapes {
         SampleShapes(image: Shape(image), mask: Shape(mask), soft: soft.map(Shape.init), hard: hard.map(Shape.init),
                      classes: classes, target: target.map(Shape.init), dateMask: dateMask.map(Shape.init))
+    }
+
+    /// The usable windows, for the spatial split.
+    public var windowRefs: [WindowRef]? { windows?.map { WindowRef(tile: $0[0], x: $0[1], y: $0[2], size: $0[3]) } }
+
+    /// This shard's training and held-out windows (`SpatialSplit`).
+    public func split(_ data: DataConfig) -> SpatialSplit {
+        SpatialSplit(windows: windowRefs, count: count, fraction: data.validationFraction, shard: data.shards[shard].name,
+                     buffer: data.validationBuffer)
     }
 }

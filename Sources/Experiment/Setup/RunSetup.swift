@@ -65,7 +65,7 @@ public struct RunSetup {
                 if placement.owners[s].first == world.rank {
                     var stats: BandStatistics?
                     if case .statistics = config.data.normalization {
-                        let train = holdOut(count: d.dataset.count, fraction: config.data.validationFraction, shard: d.config.name).train
+                        let train = d.split(config.data).train
                         stats = try d.statistics(indices: train)
                     }
                     entries.append(CatalogEntry(d, statistics: stats))
@@ -113,7 +113,7 @@ public struct RunSetup {
         }
         guard problems.isEmpty else { throw Failed(problems: problems) }
 
-        let split = catalog.map { holdOut(count: $0.count, fraction: config.data.validationFraction, shard: config.data.shards[$0.shard].name) }
+        let split = catalog.map { e -> (train: [Int], validation: [Int]) in let s = e.split(config.data); return (s.train, s.validation) }
         let schedule = Schedule(mode: config.mode, models: config.models.count, trainCounts: split.map(\.train.count),
                                 microBatch: config.microBatch, microBatches: config.microBatches,
                                 epochs: config.epochs, roundFraction: config.roundFraction)

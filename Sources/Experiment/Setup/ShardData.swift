@@ -64,6 +64,15 @@ public final class ShardData {
         }
     }
 
+    /// Tiles: the usable windows in dataset order; nil for So2Sat rows and chips.
+    public var windows: [WindowRef]? { (dataset as? WindowDataset)?.windows }
+
+    /// This shard's training and held-out samples, as every rank computes them from the catalog.
+    public func split(_ data: DataConfig) -> SpatialSplit {
+        SpatialSplit(windows: windows, count: dataset.count, fraction: data.validationFraction, shard: config.name,
+                     buffer: data.validationBuffer)
+    }
+
     /// Whether samples carry labels per sample (scene classification) rather than per pixel.
     public var sceneLabels: Bool {
         let s = dataset.shapes

@@ -42,8 +42,9 @@ public struct Inspection {
                 r.candidates = d.candidates
                 r.shapes = d.dataset.shapes.summary
                 if sample == nil { sample = (d.dataset.shapes, d.sceneLabels) }
-                let split = holdOut(count: d.dataset.count, fraction: cfg.data.validationFraction, shard: s.name)
+                let split = d.split(cfg.data)
                 (r.train, r.validation) = (split.train.count, split.validation.count)
+                if let w = d.windows { r.lines += Self.describe(split, windows: w, grid: d.grid, buffer: cfg.data.validationBuffer) }
                 if let g = d.grid {
                     for plan in g.plans {
                         let t = plan.tile
@@ -107,6 +108,25 @@ public struct Inspection {
         r.classShares = counts.map { sum > 0 ? $0 / sum : 0 }
         r.nodataFraction = total > 0 ? 1 - valid / total : 0
         if sum == 0 { problems.append("shard \(r.name): no labelled pixels in any usable window") }
+    }
+
+    /// Where the held-out windows are and that no training window shares a pixel with them
+    /// (counted again here, not taken from the split).
+    static func describe(_ split: SpatialSplit, windows w: [WindowRef], grid: WindowGrid?, buffer: Int) -> [String] {
+        guard !split.validation.isEmpty else { return ["held out: none (data.validation_fraction is 0)"] }
+        let held = split.validation.map { w[$0] }
+        var shared = 0
+        for t in split.train { for v in held where SpatialSplit.overlap(w[t], v, buffer: 0) { shared += 1 } }
+        let names = grid?.plans.map(\.tile.name)
+        let shown = held.prefix(6).map { "\(names?[$0.tile] ?? "tile \($0.tile)") (\($0.x), \($0.y))" }
+        var out = ["held out: \(held.count) window\(held.count == 1 ? "" : "s") at " + shown.joined(separator: ", ") + (held.count > 6 ? ", …" : "")]
+        if split.fellBack {
+            out.append("held-out windows overlap training windows: the shard is too small to split in space (\(shared) overlapping pairs)")
+        } else {
+            out.append("training windows sharing a pixel with held-out ones: \(shared)" + (buffer > 0 ? " (buffer \(buffer) px)" : "")
+                       + (split.dropped > 0 ? "; \(split.dropped) training window\(split.dropped == 1 ? "" : "s") left out for touching them" : ""))
+        }
+        return out
     }
 
     private func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v) }
