@@ -29,6 +29,7 @@ public struct RunCurves {
         self.runDir = runDir
         var models: [String] = [], loss: [String: [Point]] = [:], vals: [String: [Validation]] = [:]
         func note(_ m: String) { if !models.contains(m) { models.append(m) } }
+        func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
         func number(_ v: Any?) -> Double? {
             // JSON true/false parse as char-typed numbers: not figures.
             guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
@@ -43,7 +44,6 @@ public struct RunCurves {
             }
             guard let type = o["type"] as? String, type == "step" || type == "validation" else { continue }
             guard let model = o["model"] as? String else { throw EvalError("\(path):\(i + 1): \(type) record has no \"model\"") }
-            func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
             switch MetricRecord(json: o) {
             case .step(let s):
                 guard number(o["global_step"]) != nil else { throw EvalError("\(path):\(i + 1): step record has no numeric \"global_step\"") }

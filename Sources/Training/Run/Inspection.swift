@@ -115,8 +115,9 @@ public struct Inspection {
     static func describe(_ split: SpatialSplit, windows w: [WindowRef], grid: WindowGrid?, buffer: Int) -> [String] {
         guard !split.validation.isEmpty else { return ["held out: none (data.validation_fraction is 0)"] }
         let held = split.validation.map { w[$0] }
+        let heldByTile = Dictionary(grouping: held, by: \.tile)
         var shared = 0
-        for t in split.train { for v in held where SpatialSplit.overlap(w[t], v, buffer: 0) { shared += 1 } }
+        for t in split.train { for v in heldByTile[w[t].tile] ?? [] where SpatialSplit.overlap(w[t], v, buffer: 0) { shared += 1 } }
         let names = grid?.plans.map(\.tile.name)
         let shown = held.prefix(6).map { "\(names?[$0.tile] ?? "tile \($0.tile)") (\($0.x), \($0.y))" }
         var out = ["held out: \(held.count) window\(held.count == 1 ? "" : "s") at " + shown.joined(separator: ", ") + (held.count > 6 ? ", …" : "")]

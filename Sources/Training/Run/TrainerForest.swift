@@ -20,7 +20,7 @@ extension Trainer {
             // Rank 0 decides whether the file can be reused and sends the forest (or nothing).
             var text = ""
             if world.rank == 0, !restart, FileManager.default.fileExists(atPath: path), let c = try? ForestWeights.read(path),
-               ["rstrain_model", "rstrain_data", "rstrain_normalization"].allSatisfy({ c.attributes[$0] == attrs[$0] }),
+               WeightsMetadata.attributeNames.allSatisfy({ c.attributes[$0] == attrs[$0] }),
                c.patch == spec.patch, forestInfo(c.attributes)["key"] as? String == key {
                 text = String(decoding: try c.forest.json(), as: UTF8.self)
             }
